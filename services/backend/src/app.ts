@@ -1,0 +1,64 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.ts';
+import { FRONTEND_DIST_DIR } from './paths.ts';
+import { errorHandlerPlugin } from './plugins/errors.ts';
+import { frontendPlugin } from './plugins/frontend.ts';
+import { openApiPlugin } from './plugins/openapi.ts';
+import { setupPlugin } from './plugins/setup.ts';
+import migrationsRoute from './routes/db/migrations.ts';
+import setupRoute from './routes/db/setup.ts';
+import statusRoute from './routes/db/status.ts';
+import healthRoutes from './routes/health.ts';
+
+export interface BuildAppOptions {
+  /** Pino options, or false in tests that do not want logs. */
+  logger?: FastifyServerOptions['logger'];
+  frontendDistDir?: string;
+}
+
+/** Builds the app without listening; the server and the tests both use it. */
+export async function buildApp(config: Config, options: BuildAppOptions = {}) {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    ajv: {
+      // Reject what the schema does not allow instead of silently fixing it.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true },
+    },
+    // Setup's own bodies are tiny; routes that take more raise this per route.
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // The API speaks JSON only: text/plain bodies get a clear 400 instead of reaching a schema as a string.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(errorHandlerPlugin);
+  await app.register(openApiPlugin);
+  await app.register(setupPlugin, { config });
+
+  await app.register(healthRoutes);
+  await app.register(statusRoute);
+  await app.register(setupRoute);
+  await app.register(migrationsRoute);
+
+  await app.register(frontendPlugin, { distDir: options.frontendDistDir ?? FRONTEND_DIST_DIR });
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+
+function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    // Secrets never reach the log: headers that carry them, and the token in a /setup link.
+    redact: { paths: ['req.headers.authorization', 'req.headers["x-setup-token"]', '*.password'], censor: '[redacted]' },
+    serializers: {
+      req: (request: { method: string; url: string; ip?: string }) => ({
+        method: request.method,
+        url: request.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'),
+        remoteAddress: request.ip,
+      }),
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import { resolve } from 'node:path';
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+import { DEFAULT_PERSISTENT_DATA_DIR } from './paths.ts';
+
+export const DATABASE_TYPES = ['pglite', 'postgresql'] as const;
+export type DatabaseType = (typeof DATABASE_TYPES)[number];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The environment the server reads, with defaults. Every name here is documented in the README. */
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PERSISTENT_DATA_DIR: Type.String({ minLength: 1, default: DEFAULT_PERSISTENT_DATA_DIR }),
+  LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  POSTGRES_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  POSTGRES_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 5432 }),
+  POSTGRES_DATABASE: Type.Optional(Type.String({ minLength: 1 })),
+  POSTGRES_USER: Type.Optional(Type.String({ minLength: 1 })),
+  POSTGRES_PASSWORD: Type.Optional(Type.String()),
+  POSTGRES_SSL: Type.Boolean({ default: false }),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  DB_TYPE: Type.Optional(Type.Enum(DATABASE_TYPES)),
+  SETUP_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+});
+type Env = Static<typeof EnvSchema>;
+
+/** Where the PostgreSQL server is, as shown to people (never the password). */
+export interface PostgresTarget {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  ssl: boolean;
+}
+
+export interface PostgresSettings {
+  target: PostgresTarget;
+  /** Passed to node-postgres as they are. */
+  connection: { connectionString: string } | { host: string; port: number; database: string; user: string; password?: string; ssl?: boolean };
+  /** Kept apart so it can be scrubbed from any message. */
+  password: string | undefined;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  persistentDataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  postgres: PostgresSettings | null;
+  poolMax: number;
+  dbType: DatabaseType | null;
+  setupToken: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const POSTGRES_PART_NAMES = ['POSTGRES_HOST', 'POSTGRES_DATABASE', 'POSTGRES_USER', 'POSTGRES_PASSWORD'] as const;
+
+/** Reads and validates the environment; throws a ConfigError that lists every problem at once. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty variables count as unset, as docker-compose writes `FOO=` for "no value".
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
+  const problems = Value.Errors(EnvSchema, env).map((error) => describeEnvError(error.instancePath, error.message, raw));
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const valid = env as Env;
+  const postgres = readPostgresSettings(valid, problems);
+  if (valid.DB_TYPE === 'postgresql' && !postgres && problems.length === 0) {
+    problems.push('DB_TYPE=postgresql needs DATABASE_URL or POSTGRES_HOST, POSTGRES_DATABASE and POSTGRES_USER.');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port: valid.PORT,
+    host: valid.HOST,
+    persistentDataDir: resolve(valid.PERSISTENT_DATA_DIR),
+    logLevel: valid.LOG_LEVEL,
+    postgres,
+    poolMax: valid.DB_POOL_MAX,
+    dbType: valid.DB_TYPE ?? null,
+    setupToken: valid.SETUP_TOKEN ?? null,
+  };
+}
+
+function describeEnvError(instancePath: string, message: string, raw: Record<string, unknown>): string {
+  const name = instancePath.replace(/^\//, '');
+  const shown = name.includes('PASSWORD') || name.includes('TOKEN') || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(raw[name]);
+  if (name === 'SETUP_TOKEN') return 'SETUP_TOKEN must be at least 16 characters long.';
+  if (name === 'DATABASE_URL') return 'DATABASE_URL must start with postgres:// or postgresql://.';
+  return `${name} ${message} (got ${shown}).`;
+}
+
+function readPostgresSettings(env: Env, problems: string[]): PostgresSettings | null {
+  const partsGiven = POSTGRES_PART_NAMES.filter((name) => env[name] !== undefined);
+  if (env.DATABASE_URL) {
+    if (partsGiven.length > 0) {
+      problems.push(`Set either DATABASE_URL or the POSTGRES_* variables, not both (found ${partsGiven.join(', ')}).`);
+      return null;
+    }
+    return fromUrl(env.DATABASE_URL, problems);
+  }
+  if (partsGiven.length === 0) return null;
+  const missing = (['POSTGRES_HOST', 'POSTGRES_DATABASE', 'POSTGRES_USER'] as const).filter((name) => !env[name]);
+  if (missing.length > 0) {
+    problems.push(`PostgreSQL settings are incomplete: set ${missing.join(', ')} too (or use DATABASE_URL).`);
+    return null;
+  }
+  const target: PostgresTarget = {
+    host: env.POSTGRES_HOST!,
+    port: env.POSTGRES_PORT,
+    database: env.POSTGRES_DATABASE!,
+    user: env.POSTGRES_USER!,
+    ssl: env.POSTGRES_SSL,
+  };
+  return {
+    target,
+    connection: { ...target, password: env.POSTGRES_PASSWORD, ssl: env.POSTGRES_SSL || undefined },
+    password: env.POSTGRES_PASSWORD,
+  };
+}
+
+function fromUrl(url: string, problems: string[]): PostgresSettings | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    problems.push('DATABASE_URL is not a valid URL (expected postgres://user:password@host:5432/database).');
+    return null;
+  }
+  const sslmode = parsed.searchParams.get('sslmode');
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  return {
+    target: {
+      host: decodeURIComponent(parsed.hostname) || 'localhost',
+      port: Number(parsed.port || 5432),
+      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username),
+      user: decodeURIComponent(parsed.username),
+      ssl: sslmode !== null && sslmode !== 'disable',
+    },
+    connection: { connectionString: url },
+    password,
+  };
+}
+
+/** "host:port/database", the way errors and the wizard name a PostgreSQL server. */
+export function describeTarget(target: PostgresTarget): string {
+  return `${target.host}:${target.port}/${target.database}`;
+}

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config, DatabaseType } from '../../config.ts';
+import { AppError } from '../../errors.ts';
+import { openPglite } from './pglite.ts';
+import { openPostgres } from './postgres.ts';
+import type { DatabaseDriver } from './types.ts';
+
+export type { DatabaseDriver, ExclusiveSession } from './types.ts';
+
+export class PostgresNotConfiguredError extends AppError {
+  constructor() {
+    super(
+      400,
+      'postgresql_not_configured',
+      'The server has no PostgreSQL settings. Set DATABASE_URL, or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DATABASE, POSTGRES_USER and POSTGRES_PASSWORD, then restart the server; or choose "pglite".',
+    );
+  }
+}
+
+export function pgliteDataDir(config: Config): string {
+  return join(config.persistentDataDir, 'pglite');
+}
+
+/** Connects to the chosen database and checks that it answers. */
+export async function openDriver(type: DatabaseType, config: Config, log: FastifyBaseLogger): Promise<DatabaseDriver> {
+  if (type === 'pglite') return openPglite(pgliteDataDir(config));
+  if (!config.postgres) throw new PostgresNotConfiguredError();
+  return openPostgres(config.postgres, config.poolMax, log);
+}

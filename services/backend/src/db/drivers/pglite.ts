@@ -1,0 +1,56 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { DatabaseUnavailableError, StorageError } from '../../errors.ts';
+import { MIGRATIONS_DIR } from '../../paths.ts';
+import * as schema from '../schema/index.ts';
+import { acquireLockFile } from './lock-file.ts';
+import { withTimeout } from './timeout.ts';
+import type { DatabaseDriver } from './types.ts';
+
+export const LOCK_FILE_NAME = 'groundwork.lock';
+
+/** Opens (creating on first use) the embedded database in `dataDir`, held exclusively by this process. */
+export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
+  const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new StorageError(`Cannot create the embedded database folder ${dataDir}: ${(error as Error).message}`, { cause: error });
+  }
+  const lock = acquireLockFile(join(dataDir, LOCK_FILE_NAME), `The embedded database in ${dataDir}`);
+
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir);
+    await client.query('select 1');
+  } catch (error) {
+    lock.release();
+    if (isNew) rmSync(dataDir, { recursive: true, force: true });
+    throw new DatabaseUnavailableError(`Cannot open the embedded database in ${dataDir}: ${(error as Error).message}`, { cause: error });
+  }
+
+  const db = drizzle({ client, schema });
+  return {
+    type: 'pglite',
+    db,
+    target: dataDir,
+    async ping(timeoutMs) {
+      await withTimeout(client.query('select 1'), timeoutMs, `the embedded database did not answer within ${timeoutMs} ms`);
+    },
+    // The lock file already makes this process the only one on the folder.
+    async lock() {
+      return { db, migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }), release: async () => {} };
+    },
+    async close(options) {
+      try {
+        await client.close();
+      } finally {
+        lock.release();
+        if (options?.discardNew && isNew) rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}

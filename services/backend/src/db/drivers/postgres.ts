@@ -1,0 +1,125 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import type { FastifyBaseLogger } from 'fastify';
+import { describeTarget, type PostgresSettings } from '../../config.ts';
+import { DatabaseUnavailableError } from '../../errors.ts';
+import { MIGRATIONS_DIR } from '../../paths.ts';
+import * as schema from '../schema/index.ts';
+import type { DatabaseDriver, ExclusiveSession } from './types.ts';
+import { withTimeout } from './timeout.ts';
+
+// One lock for every process that changes this database's schema (setup, boot, `npm run db:migrate`).
+const SCHEMA_LOCK_SQL = "select pg_advisory_lock(hashtextextended('groundwork.schema', 0))";
+const SCHEMA_UNLOCK_SQL = "select pg_advisory_unlock(hashtextextended('groundwork.schema', 0))";
+const CONNECT_TIMEOUT_MS = 5_000;
+
+export async function openPostgres(settings: PostgresSettings, poolMax: number, log: FastifyBaseLogger): Promise<DatabaseDriver> {
+  const target = describeTarget(settings.target);
+  const hostPort = `${settings.target.host}:${settings.target.port}`;
+  const pool = new pg.Pool({
+    ...settings.connection,
+    max: poolMax,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'groundwork',
+  });
+  // An idle connection dropped by the server (restart, failover) must not crash the process.
+  pool.on('error', (error) => log.warn({ err: scrub(error, settings) }, 'PostgreSQL connection lost; the pool reconnects on demand'));
+
+  const unavailable = (error: unknown) =>
+    new DatabaseUnavailableError(`Cannot connect to PostgreSQL at ${hostPort}: ${explainConnectError(error, settings)}`, { cause: scrub(error, settings) });
+
+  try {
+    await pool.query('select 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw unavailable(error);
+  }
+
+  return {
+    type: 'postgresql',
+    db: drizzle({ client: pool, schema }),
+    target,
+    async ping(timeoutMs) {
+      try {
+        await withTimeout(pool.query('select 1'), timeoutMs, `no answer within ${timeoutMs} ms`);
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
+    async lock(): Promise<ExclusiveSession> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw unavailable(error);
+      }
+      try {
+        await client.query(SCHEMA_LOCK_SQL);
+      } catch (error) {
+        client.release(true);
+        throw unavailable(error);
+      }
+      const db = drizzle({ client, schema });
+      return {
+        db,
+        migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }),
+        async release() {
+          try {
+            await client.query(SCHEMA_UNLOCK_SQL);
+            client.release();
+          } catch (error) {
+            // A broken connection loses its session locks anyway; just drop it.
+            client.release(error instanceof Error ? error : true);
+          }
+        },
+      };
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** Plain words for why a connection failed, from node-postgres and Node's network errors. */
+function explainConnectError(error: unknown, settings: PostgresSettings): string {
+  const code = (error as { code?: string }).code;
+  const { user, database } = settings.target;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is the server running and listening on that port?)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host name not found';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case 'ECONNRESET':
+      return 'connection reset by the server';
+    case '28P01':
+      return `password authentication failed for user "${user}" (check POSTGRES_PASSWORD)`;
+    case '28000':
+      return `the server refused user "${user}" (check pg_hba.conf and POSTGRES_USER)`;
+    case '3D000':
+      return `database "${database}" does not exist (create it or fix POSTGRES_DATABASE)`;
+    case '57P03':
+      return 'the server is starting up or shutting down';
+  }
+  const message = scrub(error, settings).message;
+  if (/timeout/i.test(message)) return `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`;
+  return message || 'unknown error';
+}
+
+/** A copy of the error whose message cannot contain the password, whatever the driver put in it. */
+function scrub(error: unknown, settings: PostgresSettings): Error {
+  const original = error instanceof Error ? error : new Error(String(error));
+  const secrets = [settings.password, 'connectionString' in settings.connection ? settings.connection.connectionString : undefined]
+    .filter((secret): secret is string => !!secret);
+  let message = original.message;
+  for (const secret of secrets) message = message.split(secret).join('***');
+  const copy = new Error(message);
+  copy.name = original.name;
+  Object.assign(copy, { code: (original as { code?: string }).code });
+  return copy;
+}

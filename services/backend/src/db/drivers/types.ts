@@ -1,0 +1,27 @@
+import type { DatabaseType } from '../../config.ts';
+import type { AppDatabase } from '../index.ts';
+
+/**
+ * What setup needs from a database, whichever driver is behind it.
+ * `open*` functions connect and test before they return one, so a driver always works when handed out.
+ */
+export interface DatabaseDriver {
+  readonly type: DatabaseType;
+  readonly db: AppDatabase;
+  /** Where the data lives, for messages: "host:port/database" or a folder. */
+  readonly target: string;
+  /** Throws if the database does not answer within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<void>;
+  /** Exclusive access for schema changes across every process that shares this database. */
+  lock(): Promise<ExclusiveSession>;
+  /** Closes connections; with `discardNew`, also removes data this driver created when it opened. */
+  close(options?: { discardNew?: boolean }): Promise<void>;
+}
+
+export interface ExclusiveSession {
+  /** A database bound to the locked connection: use it for everything done under the lock. */
+  readonly db: AppDatabase;
+  /** Applies pending migrations from the migrations folder with Drizzle's migrator. */
+  migrate(): Promise<void>;
+  release(): Promise<void>;
+}

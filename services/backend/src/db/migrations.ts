@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { asc } from 'drizzle-orm';
+import { bigint, pgSchema, serial, text } from 'drizzle-orm/pg-core';
+import { MIGRATIONS_DIR } from '../paths.ts';
+import { getDb } from './index.ts';
+
+// Drizzle's own bookkeeping table. Declared here, not in ./schema, so drizzle-kit never manages it.
+const drizzleMigrations = pgSchema('drizzle').table('__drizzle_migrations', {
+  id: serial('id').primaryKey(),
+  hash: text('hash').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }),
+});
+
+interface JournalEntry {
+  tag: string;
+  when: number;
+}
+
+/** Drizzle's record of applied migrations, matched to the tags of this release's journal. */
+export async function listMigrations(): Promise<{ applied: string[]; pending: string[] }> {
+  // Drizzle keys each applied migration by the time it was generated (the journal's `when`).
+  const rows = await getDb().select({ createdAt: drizzleMigrations.createdAt }).from(drizzleMigrations).orderBy(asc(drizzleMigrations.id));
+  const appliedMillis = rows.map((row) => Number(row.createdAt));
+  const journal = readJournal();
+  const tagOf = (millis: number) => journal.find((entry) => entry.when === millis)?.tag ?? `unknown (generated ${new Date(millis).toISOString()})`;
+  const applied = appliedMillis.map(tagOf);
+  const pending = journal.filter((entry) => !appliedMillis.includes(entry.when)).map((entry) => entry.tag);
+  return { applied, pending };
+}
+
+function readJournal(): JournalEntry[] {
+  return (JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: JournalEntry[] }).entries;
+}

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+import { DATABASE_TYPES } from '../config.ts';
+import { writeFileAtomic } from '../storage.ts';
+
+export const SELECTION_FILE_NAME = 'db.selection.json';
+export const SELECTION_FORMAT_VERSION = 1;
+
+/** `persistent_data/db.selection.json`: which database this instance uses. Written last by setup. */
+export const SelectionSchema = Type.Object(
+  {
+    type: Type.Enum(DATABASE_TYPES),
+    selectedAt: Type.String({ minLength: 1 }),
+    version: Type.Literal(SELECTION_FORMAT_VERSION),
+  },
+  { additionalProperties: false },
+);
+export type Selection = Static<typeof SelectionSchema>;
+
+export type SelectionRead =
+  | { status: 'missing' }
+  | { status: 'invalid'; message: string }
+  | { status: 'ok'; selection: Selection };
+
+export function selectionPath(persistentDataDir: string): string {
+  return join(persistentDataDir, SELECTION_FILE_NAME);
+}
+
+/** Reads the selection file. A corrupt or unknown file is reported, never changed or removed. */
+export function readSelection(persistentDataDir: string): SelectionRead {
+  const path = selectionPath(persistentDataDir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+    return { status: 'invalid', message: `Cannot read ${path}: ${(error as Error).message}` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { status: 'invalid', message: `${path} is not valid JSON. Fix it or remove it to run setup again.` };
+  }
+  if (!Value.Check(SelectionSchema, parsed)) {
+    const first = Value.Errors(SelectionSchema, parsed)[0];
+    const where = first?.instancePath ? ` at ${first.instancePath}` : '';
+    return {
+      status: 'invalid',
+      message: `${path} is not a selection this version understands${where}: ${first?.message ?? 'unexpected content'}. Expected {"type": "pglite" | "postgresql", "selectedAt", "version": ${SELECTION_FORMAT_VERSION}}. Fix it or remove it to run setup again.`,
+    };
+  }
+  return { status: 'ok', selection: parsed };
+}
+
+export function writeSelection(persistentDataDir: string, selection: Selection): void {
+  writeFileAtomic(selectionPath(persistentDataDir), `${JSON.stringify(selection, null, 2)}\n`);
+}

@@ -1,0 +1,56 @@
+/**
+ * Every error a client sees has one shape: `{ error: <code>, message: <plain words> }`.
+ * Code that wants a specific HTTP answer throws an AppError; anything else becomes a 500
+ * whose details stay in the log.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class DatabaseNotReadyError extends AppError {
+  constructor(state = 'not ready') {
+    super(503, 'database_not_ready', `The database is ${state}. Finish setup at /setup or check GET /api/db/status.`);
+  }
+}
+
+export class DatabaseUnavailableError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(503, 'database_unavailable', message, options);
+  }
+}
+
+export class DatabaseLockedError extends AppError {
+  constructor(message: string) {
+    super(409, 'database_locked', message);
+  }
+}
+
+export class MigrationFailedError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(500, 'migration_failed', message, options);
+  }
+}
+
+export class StorageError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(500, 'storage_error', message, options);
+  }
+}
+
+/** The plain message of an error, following `cause` to the driver's own words when a wrapper hides them. */
+export function rootMessage(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error && /^Failed query/.test(current.message)) {
+    current = current.cause;
+  }
+  if (current instanceof Error) return current.message || current.name;
+  return String(current);
+}

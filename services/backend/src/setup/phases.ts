@@ -1,0 +1,91 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config, DatabaseType } from '../config.ts';
+import { openDriver, type DatabaseDriver, type ExclusiveSession } from '../db/drivers/index.ts';
+import { SELECTION_FORMAT_VERSION, writeSelection } from '../db/selection.ts';
+import { setupRecord } from '../db/schema/index.ts';
+import { AppError, MigrationFailedError, rootMessage } from '../errors.ts';
+import { APP_VERSION } from '../version.ts';
+
+/** What the phases of one setup run share. The runner opens and releases the lock, phases do the work. */
+export class SetupRun {
+  private openedDriver: DatabaseDriver | null = null;
+  session: ExclusiveSession | null = null;
+
+  constructor(
+    readonly type: DatabaseType,
+    readonly mode: 'first-time' | 'boot',
+    readonly config: Config,
+    readonly log: FastifyBaseLogger,
+  ) {}
+
+  get driver(): DatabaseDriver {
+    if (!this.openedDriver) throw new Error('The connect phase has not run');
+    return this.openedDriver;
+  }
+
+  set driver(driver: DatabaseDriver) {
+    this.openedDriver = driver;
+  }
+
+  get hasDriver(): boolean {
+    return this.openedDriver !== null;
+  }
+
+  get exclusive(): ExclusiveSession {
+    if (!this.session) throw new Error('This phase must be declared exclusive');
+    return this.session;
+  }
+}
+
+export interface SetupPhase {
+  readonly name: string;
+  /** Runs while this process holds the schema lock (advisory lock on PostgreSQL). */
+  readonly exclusive?: boolean;
+  /** Runs only when an instance is set up, not at every boot. */
+  readonly firstTimeOnly?: boolean;
+  run(run: SetupRun): Promise<void>;
+}
+
+/**
+ * The steps of setup, in order. Boot runs the same list without the first-time steps.
+ * Later features (settings, plugin tables) add their phase between `migrate` and `commit`.
+ */
+export const SETUP_PHASES = [
+  {
+    name: 'connect',
+    async run(run) {
+      run.driver = await openDriver(run.type, run.config, run.log);
+    },
+  },
+  {
+    name: 'migrate',
+    exclusive: true,
+    async run(run) {
+      try {
+        await run.exclusive.migrate();
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        throw new MigrationFailedError(`A database migration failed: ${rootMessage(error)}`, { cause: error });
+      }
+    },
+  },
+  {
+    // The selection file is written last: it exists only for a database that is fully set up.
+    name: 'commit',
+    firstTimeOnly: true,
+    async run(run) {
+      await run.driver.db
+        .insert(setupRecord)
+        .values({ databaseType: run.type, appVersion: APP_VERSION })
+        .onConflictDoNothing();
+      writeSelection(run.config.persistentDataDir, {
+        type: run.type,
+        selectedAt: new Date().toISOString(),
+        version: SELECTION_FORMAT_VERSION,
+      });
+    },
+  },
+] as const satisfies readonly SetupPhase[];
+
+export type PhaseName = (typeof SETUP_PHASES)[number]['name'];
+export const PHASE_NAMES: readonly PhaseName[] = SETUP_PHASES.map((phase) => phase.name);

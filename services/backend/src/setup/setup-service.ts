@@ -1,0 +1,258 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config, DatabaseType } from '../config.ts';
+import { setActiveDatabase } from '../db/index.ts';
+import type { DatabaseDriver } from '../db/drivers/index.ts';
+import { readSelection } from '../db/selection.ts';
+import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
+import { SETUP_PHASES, SetupRun, type PhaseName } from './phases.ts';
+import { SetupToken } from './token.ts';
+
+export type SetupState = 'unconfigured' | 'setting_up' | 'ready' | 'error';
+
+export interface DbStatus {
+  configured: boolean;
+  initialized: boolean;
+  dialect: 'postgresql' | null;
+  type: DatabaseType | null;
+  state: SetupState;
+  phase?: PhaseName;
+  error?: string;
+}
+
+export interface SetupResult {
+  message: string;
+  restart_required: boolean;
+  database_type: DatabaseType;
+}
+
+export type Readiness = { ready: true } | { ready: false; reason: string };
+
+const READINESS_CACHE_MS = 2_000;
+const PING_TIMEOUT_MS = 1_500;
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 30_000;
+
+/**
+ * The setup state machine: unconfigured → setting_up → ready, or back to unconfigured (first-time
+ * setup) / error (boot) when a phase fails. One run at a time per process; everything it reports
+ * is kept in memory so status never touches the database.
+ */
+export class SetupService {
+  private state: SetupState = 'unconfigured';
+  private phase: PhaseName | null = null;
+  private type: DatabaseType | null = null;
+  private configured = false;
+  private lastError: string | null = null;
+  private selectionProblem: string | null = null;
+  private driver: DatabaseDriver | null = null;
+  private running: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = FIRST_RETRY_MS;
+  private closing = false;
+  private lastPing: { at: number; result: Readiness } | null = null;
+  private pendingPing: Promise<Readiness> | null = null;
+  private readonly token: SetupToken;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.token = new SetupToken(config.persistentDataDir, config.setupToken);
+  }
+
+  snapshot(): DbStatus {
+    const status: DbStatus = {
+      configured: this.configured,
+      initialized: this.state === 'ready',
+      dialect: this.type ? 'postgresql' : null,
+      type: this.type,
+      state: this.state,
+    };
+    if (this.state === 'setting_up' && this.phase) status.phase = this.phase;
+    if (this.lastError) status.error = this.lastError;
+    return status;
+  }
+
+  isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  /**
+   * Starts from what is on disk: a selection file → connect and migrate; none → wait for the
+   * wizard, or set up headlessly when DB_TYPE is set. Resolves after the first attempt.
+   * `baseUrl` is where this server listens, for the setup link in the log.
+   */
+  async boot(baseUrl: string): Promise<void> {
+    const selection = readSelection(this.config.persistentDataDir);
+    if (selection.status === 'invalid') {
+      this.selectionProblem = selection.message;
+      this.state = 'error';
+      this.lastError = selection.message;
+      this.log.error(selection.message);
+      return;
+    }
+    if (selection.status === 'ok') {
+      this.configured = true;
+      await this.attempt(selection.selection.type, 'boot');
+      return;
+    }
+    if (this.config.dbType) {
+      this.log.info(`DB_TYPE=${this.config.dbType}: setting up without the wizard`);
+      await this.attempt(this.config.dbType, 'first-time');
+      return;
+    }
+    this.announceSetup(baseUrl);
+  }
+
+  /** First-time setup requested over HTTP. Throws AppErrors that map to 401/409/4xx/5xx. */
+  async setUp(type: DatabaseType, presentedToken: string | undefined): Promise<SetupResult> {
+    this.assertCanSetUp();
+    this.token.verify(presentedToken);
+    this.cancelRetry();
+    await this.execute(type, 'first-time');
+    return {
+      message: `The ${type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} database is set up and ready.`,
+      restart_required: false,
+      database_type: type,
+    };
+  }
+
+  /** For /api/health/ready: ready and the database answers. The answer is cached for 2 s. */
+  async readiness(): Promise<Readiness> {
+    const driver = this.driver;
+    if (this.state !== 'ready' || !driver) return { ready: false, reason: `The database is ${this.state.replace('_', ' ')}.` };
+    if (this.lastPing && Date.now() - this.lastPing.at < READINESS_CACHE_MS) return this.lastPing.result;
+    this.pendingPing ??= driver
+      .ping(PING_TIMEOUT_MS)
+      .then(
+        (): Readiness => ({ ready: true }),
+        (error: unknown): Readiness => ({ ready: false, reason: rootMessage(error) }),
+      )
+      .then((result) => {
+        this.lastPing = { at: Date.now(), result };
+        this.pendingPing = null;
+        return result;
+      });
+    return this.pendingPing;
+  }
+
+  /** Stops retries, lets a running setup finish, closes the database. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.cancelRetry();
+    await this.running?.catch(() => {});
+    const driver = this.driver;
+    this.driver = null;
+    setActiveDatabase(null);
+    await driver?.close();
+  }
+
+  private assertCanSetUp(): void {
+    if (this.selectionProblem) throw new AppError(409, 'selection_invalid', this.selectionProblem);
+    if (this.configured || this.state === 'ready') {
+      throw new AppError(409, 'already_configured', 'This instance is already set up. Its database settings cannot be changed through setup.');
+    }
+    if (this.state === 'setting_up') throw new AppError(409, 'setup_in_progress', 'A setup is already running. Watch GET /api/db/status for its progress.');
+  }
+
+  private announceSetup(baseUrl: string): void {
+    const { token, source } = this.token.ensure();
+    if (source === 'environment') {
+      this.log.info(`Not set up yet. Open ${baseUrl}/setup and enter the SETUP_TOKEN from the environment.`);
+    } else {
+      this.log.info(`Not set up yet. Open ${baseUrl}/setup?token=${token} (the token is also in ${this.token.path}).`);
+    }
+  }
+
+  /** One attempt from boot; connection failures are retried with backoff so start order does not matter. */
+  private async attempt(type: DatabaseType, mode: SetupRun['mode']): Promise<void> {
+    try {
+      await this.execute(type, mode);
+      this.retryDelayMs = FIRST_RETRY_MS;
+    } catch (error) {
+      if (!(error instanceof DatabaseUnavailableError) || this.closing) return;
+      const delay = this.retryDelayMs;
+      this.retryDelayMs = Math.min(delay * 2, MAX_RETRY_MS);
+      this.lastError = `${this.lastError} Retrying in ${delay / 1000} s.`;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        void this.attempt(type, mode);
+      }, delay);
+    }
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  /** Runs the phases. The state changes before the first await, so a concurrent caller sees `setting_up`. */
+  private execute(type: DatabaseType, mode: SetupRun['mode']): Promise<void> {
+    this.state = 'setting_up';
+    this.type = type;
+    this.phase = null;
+    const running = this.runPhases(new SetupRun(type, mode, this.config, this.log));
+    this.running = running.finally(() => {
+      this.running = null;
+    });
+    return running;
+  }
+
+  private async runPhases(run: SetupRun): Promise<void> {
+    const phases = SETUP_PHASES.filter((phase) => run.mode === 'first-time' || !('firstTimeOnly' in phase));
+    const started = performance.now();
+    try {
+      for (const phase of phases) {
+        this.phase = phase.name;
+        const exclusive = 'exclusive' in phase && phase.exclusive;
+        if (exclusive && !run.session) run.session = await run.driver.lock();
+        if (!exclusive && run.session) await this.releaseLock(run);
+        const phaseStarted = performance.now();
+        await phase.run(run);
+        this.log.debug({ phase: phase.name, ms: Math.round(performance.now() - phaseStarted) }, 'setup phase done');
+      }
+      await this.releaseLock(run);
+    } catch (error) {
+      await this.rollBack(run, error);
+      throw error;
+    }
+    this.driver = run.driver;
+    setActiveDatabase(run.driver.db);
+    this.state = 'ready';
+    this.phase = null;
+    this.configured = true;
+    this.lastError = null;
+    this.lastPing = null;
+    if (run.mode === 'first-time') this.token.consume();
+    this.log.info({ type: run.type, ms: Math.round(performance.now() - started) }, `Database ready (${run.type}, ${run.driver.target})`);
+  }
+
+  private async releaseLock(run: SetupRun): Promise<void> {
+    const session = run.session;
+    run.session = null;
+    await session?.release();
+  }
+
+  /** Leaves nothing behind: lock released, connections closed, a PGlite folder made by this run removed. */
+  private async rollBack(run: SetupRun, error: unknown): Promise<void> {
+    await this.releaseLock(run).catch(() => {});
+    if (run.hasDriver) {
+      await run.driver.close({ discardNew: run.mode === 'first-time' }).catch((closeError: unknown) => {
+        this.log.warn({ err: closeError }, 'Closing the database after a failed setup failed');
+      });
+    }
+    const message = rootMessage(error);
+    this.lastError = message;
+    this.phase = null;
+    if (run.mode === 'first-time') {
+      this.state = 'unconfigured';
+      this.type = null;
+    } else {
+      this.state = 'error';
+    }
+    const isClientProblem = error instanceof AppError && error.statusCode < 500;
+    // AppErrors carry a safe message; their cause (already scrubbed of secrets) has the stack.
+    const detail = error instanceof AppError ? error.cause : error;
+    this.log[isClientProblem ? 'warn' : 'error']({ err: detail }, `Setup failed: ${message}`);
+  }
+}

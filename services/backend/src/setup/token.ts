@@ -1,0 +1,75 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../errors.ts';
+import { writeFileAtomic } from '../storage.ts';
+
+export const SETUP_TOKEN_FILE_NAME = 'setup-token';
+
+export class SetupTokenError extends AppError {
+  constructor(code: 'setup_token_required' | 'invalid_setup_token', message: string) {
+    super(401, code, message);
+  }
+}
+
+/**
+ * The one-time secret that guards POST /api/db/setup, so the first stranger to find an
+ * unconfigured instance cannot set it up. From SETUP_TOKEN, or generated into a 0600 file.
+ */
+export class SetupToken {
+  private digest: Buffer | null = null;
+
+  constructor(
+    private readonly persistentDataDir: string,
+    private readonly fromEnvironment: string | null,
+  ) {}
+
+  get path(): string {
+    return join(this.persistentDataDir, SETUP_TOKEN_FILE_NAME);
+  }
+
+  /** Makes sure a token exists; returns it when it was generated or read from the file (for the ready URL). */
+  ensure(): { token: string; source: 'environment' | 'file' } {
+    if (this.fromEnvironment) {
+      this.digest = sha256(this.fromEnvironment);
+      return { token: this.fromEnvironment, source: 'environment' };
+    }
+    let token = this.readFile();
+    if (!token) {
+      token = randomBytes(24).toString('base64url');
+      mkdirSync(this.persistentDataDir, { recursive: true });
+      writeFileAtomic(this.path, `${token}\n`, 0o600);
+    }
+    this.digest = sha256(token);
+    return { token, source: 'file' };
+  }
+
+  /** Throws a 401 unless `candidate` is the token; compares in constant time. */
+  verify(candidate: string | undefined): void {
+    if (!candidate) {
+      throw new SetupTokenError('setup_token_required', 'Send the setup token in the X-Setup-Token header. It is in the server log and in PERSISTENT_DATA_DIR/setup-token.');
+    }
+    if (!this.digest || !timingSafeEqual(this.digest, sha256(candidate))) {
+      throw new SetupTokenError('invalid_setup_token', 'The setup token is wrong. Copy it again from the server log or PERSISTENT_DATA_DIR/setup-token.');
+    }
+  }
+
+  /** After a successful setup the token is spent. */
+  consume(): void {
+    this.digest = null;
+    rmSync(this.path, { force: true });
+  }
+
+  private readFile(): string | null {
+    try {
+      const token = readFileSync(this.path, 'utf8').trim();
+      return token.length >= 16 ? token : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { StorageError } from './errors.ts';
+
+/**
+ * Writes a file so that readers see either the old content or the new one, never a part:
+ * temp file in the same folder, fsync, rename over the target, fsync the folder.
+ */
+export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temp, 'wx', mode);
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+    syncFolder(dirname(path));
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new StorageError(`Cannot write ${path}: ${(error as Error).message}. Check that PERSISTENT_DATA_DIR exists and is writable.`, {
+      cause: error,
+    });
+  }
+}
+
+function syncFolder(folder: string): void {
+  const fd = openSync(folder, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
