@@ -1,4 +1,4 @@
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.ts';
 import { FRONTEND_DIST_DIR } from './paths.ts';
@@ -12,15 +12,15 @@ import statusRoute from './routes/db/status.ts';
 import healthRoutes from './routes/health.ts';
 
 export interface BuildAppOptions {
-  /** Pino options, or false in tests that do not want logs. */
-  logger?: FastifyServerOptions['logger'];
+  /** Where log lines go (stdout by default); tests capture them to check that no secret leaks. */
+  logStream?: { write(line: string): void };
   frontendDistDir?: string;
 }
 
 /** Builds the app without listening; the server and the tests both use it. */
 export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: { ...loggerOptions(config), ...(options.logStream ? { stream: options.logStream } : {}) },
     ajv: {
       // Reject what the schema does not allow instead of silently fixing it.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true },
@@ -48,7 +48,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
-function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+function loggerOptions(config: Config) {
   return {
     level: config.logLevel,
     // Secrets never reach the log: headers that carry them, and the token in a /setup link.

@@ -140,7 +140,7 @@ export class SetupService {
   async close(): Promise<void> {
     this.closing = true;
     this.cancelRetry();
-    await this.running?.catch(() => {});
+    await this.running;
     const driver = this.driver;
     this.driver = null;
     setActiveDatabase(null);
@@ -192,7 +192,11 @@ export class SetupService {
     this.type = type;
     this.phase = null;
     const running = this.runPhases(new SetupRun(type, mode, this.config, this.log));
-    this.running = running.finally(() => {
+    // Tracked for close(); the caller handles the error, so this copy must not reject.
+    this.running = running.then(
+      () => {},
+      () => {},
+    ).finally(() => {
       this.running = null;
     });
     return running;

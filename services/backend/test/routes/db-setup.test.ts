@@ -1,0 +1,226 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startApp, TEST_SETUP_TOKEN, type TestApp } from '../../../../test/helpers/app.ts';
+import { createTestDatabase, TABLES_SQL, type TestDatabase } from '../../../../test/helpers/postgres.ts';
+import { freePort, TcpProxy } from '../../../../test/helpers/tcp-proxy.ts';
+
+const selectionFile = (t: TestApp) => join(t.dataDir, 'db.selection.json');
+
+/** Core tables and Drizzle's bookkeeping, read straight from the database the app set up. */
+async function tablesIn(t: TestApp, db: TestDatabase | null) {
+  if (db) {
+    return {
+      core: (await db.query(TABLES_SQL, ['public'])).map((row) => row.table_name),
+      migrations: Number((await db.query('select count(*)::int as n from drizzle.__drizzle_migrations'))[0]!.n),
+    };
+  }
+  const pglite = await PGlite.create(join(t.dataDir, 'pglite'));
+  try {
+    return {
+      core: (await pglite.query<{ table_name: string }>(TABLES_SQL, ['public'])).rows.map((row) => row.table_name),
+      migrations: (await pglite.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations')).rows[0]!.n,
+    };
+  } finally {
+    await pglite.close();
+  }
+}
+
+describe.each(['pglite', 'postgresql'] as const)('POST /api/db/setup with %s', (type) => {
+  let db: TestDatabase | null = null;
+  let t: TestApp;
+
+  beforeEach(async () => {
+    db = type === 'postgresql' ? await createTestDatabase() : null;
+    t = await startApp(db?.env ?? {});
+  });
+  afterEach(async () => {
+    await t.close();
+    await db?.drop();
+  });
+
+  it('sets up the database, writes the selection file last and reports ready', async () => {
+    const before = await t.app.inject('/api/db/status');
+    expect(before.json()).toEqual({ configured: false, initialized: false, dialect: null, type: null, state: 'unconfigured' });
+
+    const response = await t.setUp(type);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ message: expect.any(String), restart_required: false, database_type: type });
+
+    const after = await t.app.inject('/api/db/status');
+    expect(after.json()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type, state: 'ready' });
+
+    const selection = JSON.parse(readFileSync(selectionFile(t), 'utf8'));
+    expect(selection).toEqual({ type, selectedAt: expect.any(String), version: 1 });
+    expect(Date.parse(selection.selectedAt)).toBeGreaterThan(Date.now() - 60_000);
+
+    const again = await t.setUp(type);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toBe('already_configured');
+
+    await t.app.close();
+    expect(await tablesIn(t, db)).toEqual({ core: ['setup_record'], migrations: 1 });
+  });
+
+  it('lets exactly one of 20 simultaneous calls win; the others get 409', async () => {
+    const responses = await Promise.all(Array.from({ length: 20 }, () => t.setUp(type)));
+    const codes = responses.map((response) => response.statusCode).sort();
+    expect(codes).toEqual([200, ...Array(19).fill(409)]);
+    for (const response of responses.filter((r) => r.statusCode === 409)) {
+      expect(response.json()).toEqual({ error: 'setup_in_progress', message: expect.any(String) });
+    }
+    expect(t.app.setup.snapshot().state).toBe('ready');
+  });
+
+  it('shows the running phase in status while it works', async () => {
+    const seen = new Set<string>();
+    const setup = t.setUp(type);
+    let settled = false;
+    void setup.finally(() => (settled = true));
+    while (!settled) {
+      const status = (await t.app.inject('/api/db/status')).json();
+      if (status.state === 'setting_up') seen.add(status.phase);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await setup).statusCode).toBe(200);
+    expect(seen.has('connect')).toBe(true);
+    expect([...seen].every((phase) => ['connect', 'migrate', 'commit'].includes(phase))).toBe(true);
+  });
+});
+
+describe('POST /api/db/setup refuses bad requests and writes nothing', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startApp();
+  });
+  afterEach(() => t.close());
+
+  const json = { 'content-type': 'application/json', 'x-setup-token': TEST_SETUP_TOKEN };
+  const cases = [
+    { name: 'unknown type', headers: json, payload: '{"type":"mysql"}', status: 400, error: 'invalid_body', says: /pglite, postgresql/ },
+    { name: 'extra field', headers: json, payload: '{"type":"pglite","password":"x"}', status: 400, error: 'invalid_body', says: /Unknown field "password"/ },
+    { name: 'missing type', headers: json, payload: '{}', status: 400, error: 'invalid_body', says: /Missing field "type"/ },
+    { name: 'type not a string', headers: json, payload: '{"type":1}', status: 400, error: 'invalid_body', says: /"type"/ },
+    { name: 'array body', headers: json, payload: '["pglite"]', status: 400, error: 'invalid_body', says: /object/ },
+    { name: 'not JSON', headers: json, payload: '{type: pglite', status: 400, error: 'invalid_json', says: /not valid JSON/ },
+    { name: 'empty JSON body', headers: json, payload: '', status: 400, error: 'invalid_body', says: /empty/ },
+    { name: 'wrong content type', headers: { ...json, 'content-type': 'text/plain' }, payload: '{"type":"pglite"}', status: 400, error: 'unsupported_content_type', says: /application\/json/ },
+    { name: 'form content type', headers: { ...json, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'type=pglite', status: 400, error: 'unsupported_content_type', says: /application\/json/ },
+    { name: 'oversized body', headers: json, payload: JSON.stringify({ type: 'pglite', pad: 'x'.repeat(5000) }), status: 400, error: 'body_too_large', says: /too large/ },
+    { name: 'no token', headers: { 'content-type': 'application/json' }, payload: '{"type":"pglite"}', status: 401, error: 'setup_token_required', says: /X-Setup-Token/ },
+    { name: 'wrong token', headers: { ...json, 'x-setup-token': 'not-the-token-at-all' }, payload: '{"type":"pglite"}', status: 401, error: 'invalid_setup_token', says: /wrong/ },
+    { name: 'postgresql without settings', headers: json, payload: '{"type":"postgresql"}', status: 400, error: 'postgresql_not_configured', says: /DATABASE_URL/ },
+  ];
+
+  it.each(cases)('$name → $status $error', async ({ headers, payload, status, error, says }) => {
+    const response = await t.app.inject({ method: 'POST', url: '/api/db/setup', headers, payload });
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toEqual({ error, message: expect.stringMatching(says) });
+    expect(existsSync(selectionFile(t))).toBe(false);
+    expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
+    expect(t.app.setup.snapshot().state).toBe('unconfigured');
+  });
+});
+
+describe('POST /api/db/setup when PostgreSQL fails', () => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(() => db.drop());
+
+  it('answers 503 naming host:port (never the password) while unreachable, and succeeds once it is back', async () => {
+    const port = await freePort();
+    const proxy = new TcpProxy(port, Number(db.env.POSTGRES_PORT));
+    const t = await startApp({ ...db.env, POSTGRES_PORT: String(port) });
+    try {
+      const refused = await t.setUp('postgresql');
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${port}`) });
+      expect(refused.json().message).toMatch(/connection refused/);
+      expect(existsSync(selectionFile(t))).toBe(false);
+      expect(t.app.setup.snapshot()).toMatchObject({ state: 'unconfigured', configured: false, error: refused.json().message });
+
+      await proxy.start();
+      const retried = await t.setUp('postgresql');
+      expect(retried.statusCode).toBe(200);
+      expect(t.app.setup.snapshot()).toMatchObject({ state: 'ready' });
+      expect(t.app.setup.snapshot().error).toBeUndefined();
+      expect(t.logs.join('')).not.toContain(db.env.POSTGRES_PASSWORD);
+    } finally {
+      await t.close();
+      await proxy.stop();
+    }
+  });
+
+  it('answers 503 for a wrong password without echoing it', async () => {
+    const t = await startApp({ ...db.env, POSTGRES_PASSWORD: 'wrong-secret-Pa55' });
+    try {
+      const response = await t.setUp('postgresql');
+      expect(response.statusCode).toBe(503);
+      expect(response.json().message).toMatch(/password authentication failed/);
+      expect(response.body).not.toContain('wrong-secret-Pa55');
+      expect(t.logs.join('')).not.toContain('wrong-secret-Pa55');
+      expect(existsSync(selectionFile(t))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers 500 with the migration error, leaves no partial schema, and a retry after the fix succeeds', async () => {
+    // A table in the way of the first migration.
+    await db.query('create table setup_record (something text)');
+    const t = await startApp(db.env);
+    try {
+      const failed = await t.setUp('postgresql');
+      expect(failed.statusCode).toBe(500);
+      expect(failed.json()).toEqual({ error: 'migration_failed', message: expect.stringMatching(/migration failed: .*setup_record.*already exists/) });
+      expect(existsSync(selectionFile(t))).toBe(false);
+      expect(t.app.setup.snapshot()).toMatchObject({ state: 'unconfigured', error: failed.json().message });
+      // The migration ran in one transaction: nothing of it is left.
+      expect(await db.query('select 1 from drizzle.__drizzle_migrations')).toEqual([]);
+      expect(await db.query("select 1 from pg_stat_activity where datname = $1 and application_name = 'groundwork'", [db.name])).toEqual([]);
+
+      await db.query('drop table setup_record');
+      expect((await t.setUp('postgresql')).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('POST /api/db/setup when the embedded database is in use', () => {
+  it('answers 409 naming the process that holds it, and writes nothing', async () => {
+    const t = await startApp();
+    try {
+      const dataDir = join(t.dataDir, 'pglite');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dataDir);
+      // The test runner's parent process is alive and is not us.
+      writeFileSync(join(dataDir, 'groundwork.lock'), String(process.ppid));
+      const response = await t.setUp('pglite');
+      expect(response.statusCode).toBe(409);
+      expect(response.json()).toEqual({ error: 'database_locked', message: expect.stringContaining(`PID ${process.ppid}`) });
+      expect(existsSync(selectionFile(t))).toBe(false);
+      expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('takes over a lock left by a process that no longer exists', async () => {
+    const t = await startApp();
+    try {
+      const dataDir = join(t.dataDir, 'pglite');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dataDir);
+      writeFileSync(join(dataDir, 'groundwork.lock'), '999999');
+      expect((await t.setUp('pglite')).statusCode).toBe(200);
+      expect(readFileSync(join(dataDir, 'groundwork.lock'), 'utf8')).toBe(String(process.pid));
+      expect(statSync(join(dataDir, 'groundwork.lock')).mode & 0o777).toBe(0o600);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['services/backend/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // One real PostgreSQL server for the whole run; each test file makes its own databases in it.
+    globalSetup: ['test/global-setup.ts'],
+    // A fresh PGlite data folder runs initdb in WASM (3–7 s), so the defaults are too short.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Most tests wait on databases and child processes, not on the CPU.
+    maxWorkers: 4,
+  },
+});
