@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import type { FastifyBaseLogger } from 'fastify';
 import type { Config, DatabaseType } from '../../config.ts';
 import { AppError } from '../../errors.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
-import type { DatabaseDriver } from './types.ts';
+import type { DatabaseDriver, DriverLog } from './types.ts';
 
-export type { DatabaseDriver, ExclusiveSession } from './types.ts';
+export type { DatabaseDriver, DriverLog, ExclusiveSession } from './types.ts';
 
 export class PostgresNotConfiguredError extends AppError {
   constructor() {
@@ -23,7 +22,7 @@ export function pgliteDataDir(config: Config): string {
 }
 
 /** Connects to the chosen database and checks that it answers. */
-export async function openDriver(type: DatabaseType, config: Config, log: FastifyBaseLogger): Promise<DatabaseDriver> {
+export async function openDriver(type: DatabaseType, config: Config, log: DriverLog): Promise<DatabaseDriver> {
   if (type === 'pglite') return openPglite(pgliteDataDir(config));
   if (!config.postgres) throw new PostgresNotConfiguredError();
   return openPostgres(config.postgres, config.poolMax, log);

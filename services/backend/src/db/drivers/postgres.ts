@@ -1,12 +1,11 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import type { FastifyBaseLogger } from 'fastify';
 import { describeTarget, type PostgresSettings } from '../../config.ts';
 import { DatabaseUnavailableError } from '../../errors.ts';
 import { MIGRATIONS_DIR } from '../../paths.ts';
 import * as schema from '../schema/index.ts';
-import type { DatabaseDriver, ExclusiveSession } from './types.ts';
+import type { DatabaseDriver, DriverLog, ExclusiveSession } from './types.ts';
 import { withTimeout } from './timeout.ts';
 
 // One lock for every process that changes this database's schema (setup, boot, `npm run db:migrate`).
@@ -14,7 +13,7 @@ const SCHEMA_LOCK_SQL = "select pg_advisory_lock(hashtextextended('groundwork.sc
 const SCHEMA_UNLOCK_SQL = "select pg_advisory_unlock(hashtextextended('groundwork.schema', 0))";
 const CONNECT_TIMEOUT_MS = 5_000;
 
-export async function openPostgres(settings: PostgresSettings, poolMax: number, log: FastifyBaseLogger): Promise<DatabaseDriver> {
+export async function openPostgres(settings: PostgresSettings, poolMax: number, log: DriverLog): Promise<DatabaseDriver> {
   const target = describeTarget(settings.target);
   const hostPort = `${settings.target.host}:${settings.target.port}`;
   const pool = new pg.Pool({

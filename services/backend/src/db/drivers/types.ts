@@ -25,3 +25,8 @@ export interface ExclusiveSession {
   migrate(): Promise<void>;
   release(): Promise<void>;
 }
+
+/** The little a driver logs: connections lost in the background. Fastify's logger fits, so does console. */
+export interface DriverLog {
+  warn(details: object, message: string): void;
+}
