@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { FRONTEND_DIST_DIR } from './paths.ts';
 import { errorHandlerPlugin } from './plugins/errors.ts';
 import { frontendPlugin } from './plugins/frontend.ts';
+import { gracefulClosePlugin } from './plugins/graceful-close.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
 import { setupPlugin } from './plugins/setup.ts';
 import migrationsRoute from './routes/db/migrations.ts';
@@ -34,6 +35,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   app.removeContentTypeParser('text/plain');
 
   await app.register(errorHandlerPlugin);
+  await app.register(gracefulClosePlugin);
   await app.register(openApiPlugin);
   await app.register(setupPlugin, { config });
 

@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startApp, type TestApp } from '../../../test/helpers/app.ts';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers/postgres.ts';
+import { freePort, TcpProxy } from '../../../test/helpers/tcp-proxy.ts';
+import { tempDir } from '../../../test/helpers/temp.ts';
+
+describe('boot with a selection file', () => {
+  let t: TestApp | undefined;
+  let db: TestDatabase | undefined;
+  const folder = tempDir();
+  afterEach(async () => {
+    await t?.close();
+    await db?.drop();
+    folder.remove();
+  });
+
+  it('reports the outage, retries on its own and becomes ready once PostgreSQL answers', async () => {
+    db = await createTestDatabase();
+    const port = await freePort();
+    const proxy = new TcpProxy(port, Number(db.env.POSTGRES_PORT));
+    writeFileSync(join(folder.path, 'db.selection.json'), JSON.stringify({ type: 'postgresql', selectedAt: new Date().toISOString(), version: 1 }));
+    try {
+      t = await startApp({ ...db.env, POSTGRES_PORT: String(port) }, { dataDir: folder.path });
+      const down = (await t.app.inject('/api/db/status')).json();
+      expect(down).toMatchObject({ configured: true, initialized: false, type: 'postgresql', state: 'error' });
+      expect(down.error).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*Retrying in 1 s`));
+      expect((await t.app.inject('/api/db/setup')).statusCode).toBe(404);
+      expect((await t.setUp('postgresql')).json().error).toBe('already_configured');
+
+      await proxy.start();
+      const deadline = Date.now() + 10_000;
+      while (t.app.setup.snapshot().state !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(t.app.setup.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
+      expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: 1 }]);
+    } finally {
+      await t?.close();
+      t = undefined;
+      await proxy.stop();
+    }
+  });
+
+  it('asks for TLS when POSTGRES_SSL=true (the test server has none, so it says so)', async () => {
+    db = await createTestDatabase();
+    t = await startApp({ ...db.env, POSTGRES_SSL: 'true' });
+    const response = await t.setUp('postgresql');
+    expect(response.statusCode).toBe(503);
+    expect(response.json().message).toMatch(/does not support SSL/);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { DEFAULT_PERSISTENT_DATA_DIR } from '../src/paths.ts';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('has the documented defaults and no database settings', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      persistentDataDir: DEFAULT_PERSISTENT_DATA_DIR,
+      logLevel: 'info',
+      postgres: null,
+      poolMax: 10,
+      dbType: null,
+      setupToken: null,
+    });
+  });
+
+  it('reads POSTGRES_* with TLS and keeps the password out of the displayed target', () => {
+    const config = loadConfig({ POSTGRES_HOST: 'db', POSTGRES_DATABASE: 'gw', POSTGRES_USER: 'app', POSTGRES_PASSWORD: 's3cret', POSTGRES_SSL: 'true' });
+    expect(config.postgres?.target).toEqual({ host: 'db', port: 5432, database: 'gw', user: 'app', ssl: true });
+    expect(JSON.stringify(config.postgres?.target)).not.toContain('s3cret');
+  });
+
+  it('reads DATABASE_URL', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgresql://app:p%40ss@db.internal:6543/groundwork?sslmode=require', DB_TYPE: 'postgresql' });
+    expect(config.postgres?.target).toEqual({ host: 'db.internal', port: 6543, database: 'groundwork', user: 'app', ssl: true });
+    expect(config.postgres?.password).toBe('p@ss');
+    expect(config.dbType).toBe('postgresql');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', POSTGRES_HOST: '', DB_TYPE: '' }).port).toBe(3000);
+  });
+
+  it.each([
+    [{ PORT: '70000' }, /PORT/],
+    [{ DB_TYPE: 'sqlite' }, /DB_TYPE/],
+    [{ SETUP_TOKEN: 'short' }, /SETUP_TOKEN must be at least 16/],
+    [{ DATABASE_URL: 'postgres://a@b/c', POSTGRES_HOST: 'x' }, /either DATABASE_URL or the POSTGRES_\* variables/],
+    [{ POSTGRES_HOST: 'db' }, /set POSTGRES_DATABASE, POSTGRES_USER too/],
+    [{ DB_TYPE: 'postgresql' }, /DB_TYPE=postgresql needs DATABASE_URL/],
+  ])('refuses %o with a message that says what to do', (env, expected) => {
+    expect(problemsOf(env).join('\n')).toMatch(expected);
+  });
+
+  it('never repeats a password or token in its messages', () => {
+    const problems = problemsOf({ POSTGRES_PASSWORD: 'hunter2', SETUP_TOKEN: 'tiny', DATABASE_URL: 'mysql://u:hunter2@h/d' }).join('\n');
+    expect(problems).not.toContain('hunter2');
+    expect(problems).not.toContain('tiny');
+  });
+});
