@@ -5,9 +5,9 @@ export default defineConfig({
     include: ['services/backend/test/**/*.test.ts', 'test/**/*.test.ts'],
     // One real PostgreSQL server for the whole run; each test file makes its own databases in it.
     globalSetup: ['test/global-setup.ts'],
-    // A fresh PGlite data folder runs initdb in WASM (3–7 s), so the defaults are too short.
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // A fresh PGlite data folder runs initdb in WASM (3–7 s, far more on a busy 2-core machine).
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     // Most tests wait on databases and child processes, not on the CPU.
     maxWorkers: 4,
   },

@@ -68,7 +68,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     exited,
     get: (path) => request('GET', path),
     post: (path, body, headers) => request('POST', path, body, headers),
-    async waitForStatus(accept, timeoutMs = 60_000) {
+    async waitForStatus(accept, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       let last: unknown;
       while (Date.now() < deadline) {
