@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
@@ -28,7 +29,6 @@ describe('headless setup (DB_TYPE) of several processes on one empty PostgreSQL'
     // Headless setup needs no token, so none is written or logged.
     for (const [index, server] of servers.entries()) {
       expect(server.logs.join('\n')).not.toContain('setup?token=');
-      const { existsSync } = await import('node:fs');
       expect(existsSync(`${folders[index]!.path}/setup-token`)).toBe(false);
       expect(existsSync(`${folders[index]!.path}/db.selection.json`)).toBe(true);
     }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -191,14 +191,19 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
 });
 
 describe('POST /api/db/setup when the embedded database is in use', () => {
+  /** A PGlite folder whose lock file names `pid`, as another process would leave it. */
+  function placeLockFile(t: TestApp, pid: number): string {
+    const dataDir = join(t.dataDir, 'pglite');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'groundwork.lock'), String(pid));
+    return dataDir;
+  }
+
   it('answers 409 naming the process that holds it, and writes nothing', async () => {
     const t = await startApp();
     try {
-      const dataDir = join(t.dataDir, 'pglite');
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(dataDir);
       // The test runner's parent process is alive and is not us.
-      writeFileSync(join(dataDir, 'groundwork.lock'), String(process.ppid));
+      const dataDir = placeLockFile(t, process.ppid);
       const response = await t.setUp('pglite');
       expect(response.statusCode).toBe(409);
       expect(response.json()).toEqual({ error: 'database_locked', message: expect.stringContaining(`PID ${process.ppid}`) });
@@ -212,10 +217,7 @@ describe('POST /api/db/setup when the embedded database is in use', () => {
   it('takes over a lock left by a process that no longer exists', async () => {
     const t = await startApp();
     try {
-      const dataDir = join(t.dataDir, 'pglite');
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(dataDir);
-      writeFileSync(join(dataDir, 'groundwork.lock'), '999999');
+      const dataDir = placeLockFile(t, 999_999);
       expect((await t.setUp('pglite')).statusCode).toBe(200);
       expect(readFileSync(join(dataDir, 'groundwork.lock'), 'utf8')).toBe(String(process.pid));
       expect(statSync(join(dataDir, 'groundwork.lock')).mode & 0o777).toBe(0o600);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../../../../test/helpers/app.ts';
@@ -38,7 +38,6 @@ describe('GET /api/db/status', () => {
       expect(setup.statusCode).toBe(409);
       expect(setup.json().error).toBe('selection_invalid');
       expect((await t.app.inject('/api/health')).statusCode).toBe(200);
-      const { readFileSync } = await import('node:fs');
       expect(readFileSync(file, 'utf8')).toBe(content);
     } finally {
       folder.remove();
@@ -47,7 +46,6 @@ describe('GET /api/db/status', () => {
 
   it('never returns the setup token', async () => {
     t = await startApp({ SETUP_TOKEN: '' });
-    const { readFileSync } = await import('node:fs');
     const token = readFileSync(join(t.dataDir, 'setup-token'), 'utf8').trim();
     for (const url of ['/api/db/status', '/api/health', '/api/health/ready', '/api/docs/json', '/setup?token=x']) {
       expect((await t.app.inject(url)).body).not.toContain(token);
