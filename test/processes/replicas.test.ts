@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { MIGRATION_TAGS } from '../helpers/migrations.ts';
 
 describe('headless setup (DB_TYPE) of several processes on one empty PostgreSQL', () => {
   const folders = [tempDir(), tempDir(), tempDir()];
@@ -24,7 +25,7 @@ describe('headless setup (DB_TYPE) of several processes on one empty PostgreSQL'
         configured: true,
       });
     }
-    expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: 1 }]);
+    expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
     expect(await db.query('select database_type from setup_record')).toEqual([{ database_type: 'postgresql' }]);
     // Headless setup needs no token, so none is written or logged.
     for (const [index, server] of servers.entries()) {

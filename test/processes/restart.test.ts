@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { MIGRATION_TAGS } from '../helpers/migrations.ts';
 
 const MIGRATIONS_SQL = 'select id, hash, created_at::text from drizzle.__drizzle_migrations order by id';
 
@@ -30,7 +31,10 @@ describe.each(['pglite', 'postgresql'] as const)('a %s server set up through HTT
     expect(server.logs.join('\n')).toContain(`${server.url}/setup?token=${token}`);
 
     const setup = await server.post('/api/db/setup', { type }, { 'x-setup-token': token });
-    expect(setup).toEqual({ status: 200, body: { message: expect.any(String), restart_required: false, database_type: type } });
+    expect(setup).toEqual({
+      status: 200,
+      body: { message: expect.any(String), restart_required: false, database_type: type, admin_token: expect.stringMatching(/^gwa_/) },
+    });
     expect(existsSync(tokenFile)).toBe(false);
     const rowsBefore = await db?.query(MIGRATIONS_SQL);
 
@@ -42,7 +46,7 @@ describe.each(['pglite', 'postgresql'] as const)('a %s server set up through HTT
     expect(status).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type, state: 'ready' });
     expect(existsSync(tokenFile)).toBe(false);
     expect(server.logs.join('\n')).not.toContain('setup?token=');
-    expect((await server.get('/api/db/migrations')).body).toEqual({ applied: ['0000_init'], pending: [] });
+    expect((await server.get('/api/db/migrations')).body).toEqual({ applied: MIGRATION_TAGS, pending: [] });
     // The same single row: boot found nothing pending and applied nothing.
     if (db) expect(await db.query(MIGRATIONS_SQL)).toEqual(rowsBefore);
   });

@@ -7,10 +7,13 @@ import { frontendPlugin } from './plugins/frontend.ts';
 import { gracefulClosePlugin } from './plugins/graceful-close.ts';
 import { openApiPlugin } from './plugins/openapi.ts';
 import { setupPlugin } from './plugins/setup.ts';
+import { adminAuthPlugin } from './plugins/admin-auth.ts';
 import migrationsRoute from './routes/db/migrations.ts';
 import setupRoute from './routes/db/setup.ts';
 import statusRoute from './routes/db/status.ts';
 import healthRoutes from './routes/health.ts';
+import settingByKeyRoutes from './routes/settings/key.ts';
+import listSettingsRoute from './routes/settings/list.ts';
 
 export interface BuildAppOptions {
   /** Where log lines go (stdout by default); tests capture them to check that no secret leaks. */
@@ -38,11 +41,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(gracefulClosePlugin);
   await app.register(openApiPlugin);
   await app.register(setupPlugin, { config });
+  await app.register(adminAuthPlugin);
 
   await app.register(healthRoutes);
   await app.register(statusRoute);
   await app.register(setupRoute);
   await app.register(migrationsRoute);
+  await app.register(listSettingsRoute);
+  await app.register(settingByKeyRoutes);
 
   await app.register(frontendPlugin, { distDir: options.frontendDistDir ?? FRONTEND_DIST_DIR });
   return app;

@@ -24,6 +24,7 @@ export const EnvSchema = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   DB_TYPE: Type.Optional(Type.Enum(DATABASE_TYPES)),
   SETUP_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  ENCRYPTION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
 });
 type Env = Static<typeof EnvSchema>;
 
@@ -53,6 +54,8 @@ export interface Config {
   poolMax: number;
   dbType: DatabaseType | null;
   setupToken: string | null;
+  /** Derives the key for encrypted settings; without it a key file is generated at setup. */
+  encryptionSecret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -92,13 +95,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     poolMax: valid.DB_POOL_MAX,
     dbType: valid.DB_TYPE ?? null,
     setupToken: valid.SETUP_TOKEN ?? null,
+    encryptionSecret: valid.ENCRYPTION_SECRET ?? null,
   };
 }
 
 function describeEnvError(instancePath: string, message: string, raw: Record<string, unknown>): string {
   const name = instancePath.replace(/^\//, '');
-  const shown = name.includes('PASSWORD') || name.includes('TOKEN') || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(raw[name]);
+  const shown = /PASSWORD|TOKEN|SECRET/.test(name) || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(raw[name]);
   if (name === 'SETUP_TOKEN') return 'SETUP_TOKEN must be at least 16 characters long.';
+  if (name === 'ENCRYPTION_SECRET') return 'ENCRYPTION_SECRET must be at least 32 characters long (e.g. `openssl rand -base64 32`).';
   if (name === 'DATABASE_URL') return 'DATABASE_URL must start with postgres:// or postgresql://.';
   return `${name} ${message} (got ${shown}).`;
 }

@@ -5,6 +5,7 @@ import { startApp, type TestApp } from '../../../test/helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/postgres.ts';
 import { freePort, TcpProxy } from '../../../test/helpers/tcp-proxy.ts';
 import { tempDir } from '../../../test/helpers/temp.ts';
+import { MIGRATION_TAGS } from '../../../test/helpers/migrations.ts';
 
 describe('boot with a selection file', () => {
   let t: TestApp | undefined;
@@ -33,7 +34,7 @@ describe('boot with a selection file', () => {
       const deadline = Date.now() + 10_000;
       while (t.app.setup.snapshot().state !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(t.app.setup.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
-      expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: 1 }]);
+      expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
     } finally {
       await t?.close();
       t = undefined;

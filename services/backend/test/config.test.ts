@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       poolMax: 10,
       dbType: null,
       setupToken: null,
+      encryptionSecret: null,
     });
   });
 

@@ -5,17 +5,24 @@ import { SELECTION_FORMAT_VERSION, writeSelection } from '../db/selection.ts';
 import { setupRecord } from '../db/schema/index.ts';
 import { AppError, MigrationFailedError, rootMessage } from '../errors.ts';
 import { APP_VERSION } from '../version.ts';
+import { issueAdminToken } from '../admin/tokens.ts';
+import type { SettingsStore } from '../global-settings/store.ts';
 
 /** What the phases of one setup run share. The runner opens and releases the lock, phases do the work. */
 export class SetupRun {
   private openedDriver: DatabaseDriver | null = null;
   session: ExclusiveSession | null = null;
+  /** Set by the commit phase of a setup through HTTP: shown once in the response. */
+  adminToken: string | null = null;
 
   constructor(
     readonly type: DatabaseType,
     readonly mode: 'first-time' | 'boot',
+    /** Only a person at the wizard or API can be shown a new admin token; headless setup makes none. */
+    readonly issueAdminToken: boolean,
     readonly config: Config,
     readonly log: FastifyBaseLogger,
+    readonly settings: SettingsStore,
   ) {}
 
   get driver(): DatabaseDriver {
@@ -48,7 +55,7 @@ export interface SetupPhase {
 
 /**
  * The steps of setup, in order. Boot runs the same list without the first-time steps.
- * Later features (settings, plugin tables) add their phase between `migrate` and `commit`.
+ * Later features (plugin tables) add their phase between `settings` and `commit`.
  */
 export const SETUP_PHASES = [
   {
@@ -70,6 +77,13 @@ export const SETUP_PHASES = [
     },
   },
   {
+    name: 'settings',
+    exclusive: true,
+    async run(run) {
+      await run.settings.prepare(run.exclusive.db, run.driver);
+    },
+  },
+  {
     // The selection file is written last: it exists only for a database that is fully set up.
     name: 'commit',
     firstTimeOnly: true,
@@ -78,6 +92,7 @@ export const SETUP_PHASES = [
         .insert(setupRecord)
         .values({ databaseType: run.type, appVersion: APP_VERSION })
         .onConflictDoNothing();
+      if (run.issueAdminToken) run.adminToken = await issueAdminToken(run.driver.db);
       writeSelection(run.config.persistentDataDir, {
         type: run.type,
         selectedAt: new Date().toISOString(),

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config, DatabaseType } from '../config.ts';
-import { setActiveDatabase } from '../db/index.ts';
+import { DatabaseNotReadyError, setActiveDatabase, type AppDatabase } from '../db/index.ts';
+import type { SettingsStore } from '../global-settings/store.ts';
 import type { DatabaseDriver } from '../db/drivers/index.ts';
 import { readSelection } from '../db/selection.ts';
 import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
@@ -23,6 +24,8 @@ export interface SetupResult {
   message: string;
   restart_required: boolean;
   database_type: DatabaseType;
+  /** Shown once; only its hash is stored. */
+  admin_token?: string;
 }
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
@@ -56,6 +59,7 @@ export class SetupService {
   constructor(
     private readonly config: Config,
     private readonly log: FastifyBaseLogger,
+    private readonly settings: SettingsStore,
   ) {
     this.token = new SetupToken(config.persistentDataDir, config.setupToken);
   }
@@ -109,12 +113,20 @@ export class SetupService {
     this.assertCanSetUp();
     this.token.verify(presentedToken);
     this.cancelRetry();
-    await this.execute(type, 'first-time');
-    return {
+    const run = await this.execute(type, 'first-time', true);
+    const result: SetupResult = {
       message: `The ${type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} database is set up and ready.`,
       restart_required: false,
       database_type: type,
     };
+    if (run.adminToken) result.admin_token = run.adminToken;
+    return result;
+  }
+
+  /** This app's database; DatabaseNotReadyError (503) until setup or boot has finished. */
+  database(): AppDatabase {
+    if (this.state !== 'ready' || !this.driver) throw new DatabaseNotReadyError(this.state.replace('_', ' '));
+    return this.driver.db;
   }
 
   /** For /api/health/ready: ready and the database answers. The answer is cached for 2 s. */
@@ -143,6 +155,7 @@ export class SetupService {
     await this.running;
     const driver = this.driver;
     this.driver = null;
+    this.settings.detach();
     setActiveDatabase(null);
     await driver?.close();
   }
@@ -167,8 +180,9 @@ export class SetupService {
   /** One attempt from boot; connection failures are retried with backoff so start order does not matter. */
   private async attempt(type: DatabaseType, mode: SetupRun['mode']): Promise<void> {
     try {
-      await this.execute(type, mode);
+      await this.execute(type, mode, false);
       this.retryDelayMs = FIRST_RETRY_MS;
+      if (mode === 'first-time') this.log.info('Set up without the wizard. Run `npm run admin:token` on the server to get an admin API token.');
     } catch (error) {
       if (!(error instanceof DatabaseUnavailableError) || this.closing) return;
       const delay = this.retryDelayMs;
@@ -187,11 +201,12 @@ export class SetupService {
   }
 
   /** Runs the phases. The state changes before the first await, so a concurrent caller sees `setting_up`. */
-  private execute(type: DatabaseType, mode: SetupRun['mode']): Promise<void> {
+  private execute(type: DatabaseType, mode: SetupRun['mode'], issueAdminToken: boolean): Promise<SetupRun> {
     this.state = 'setting_up';
     this.type = type;
     this.phase = null;
-    const running = this.runPhases(new SetupRun(type, mode, this.config, this.log));
+    const run = new SetupRun(type, mode, issueAdminToken, this.config, this.log, this.settings);
+    const running = this.runPhases(run).then(() => run);
     // Tracked for close(); the caller handles the error, so this copy must not reject.
     this.running = running.then(
       () => {},
@@ -240,6 +255,7 @@ export class SetupService {
   /** Leaves nothing behind: lock released, connections closed, a PGlite folder made by this run removed. */
   private async rollBack(run: SetupRun, error: unknown): Promise<void> {
     await this.releaseLock(run).catch(() => {});
+    this.settings.detach();
     if (run.hasDriver) {
       await run.driver.close({ discardNew: run.mode === 'first-time' }).catch((closeError: unknown) => {
         this.log.warn({ err: closeError }, 'Closing the database after a failed setup failed');

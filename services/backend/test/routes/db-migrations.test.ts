@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../../../../test/helpers/app.ts';
+import { MIGRATION_TAGS } from '../../../../test/helpers/migrations.ts';
 
 describe('GET /api/db/migrations', () => {
   let t: TestApp | undefined;
@@ -17,7 +18,7 @@ describe('GET /api/db/migrations', () => {
     expect((await t.setUp('pglite')).statusCode).toBe(200);
     const listed = await t.app.inject('/api/db/migrations');
     expect(listed.statusCode).toBe(200);
-    expect(listed.json()).toEqual({ applied: ['0000_init'], pending: [] });
+    expect(listed.json()).toEqual({ applied: MIGRATION_TAGS, pending: [] });
   });
 
   it('keeps unknown /api paths a 404 in the one error shape', async () => {

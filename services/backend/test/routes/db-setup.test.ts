@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, TEST_SETUP_TOKEN, type TestApp } from '../../../../test/helpers/app.ts';
 import { createTestDatabase, TABLES_SQL, type TestDatabase } from '../../../../test/helpers/postgres.ts';
 import { freePort, TcpProxy } from '../../../../test/helpers/tcp-proxy.ts';
+import { MIGRATION_TAGS } from '../../../../test/helpers/migrations.ts';
 
 const selectionFile = (t: TestApp) => join(t.dataDir, 'db.selection.json');
 
@@ -46,7 +47,7 @@ describe.each(['pglite', 'postgresql'] as const)('POST /api/db/setup with %s', (
 
     const response = await t.setUp(type);
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ message: expect.any(String), restart_required: false, database_type: type });
+    expect(response.json()).toEqual({ message: expect.any(String), restart_required: false, database_type: type, admin_token: expect.stringMatching(/^gwa_/) });
 
     const after = await t.app.inject('/api/db/status');
     expect(after.json()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type, state: 'ready' });
@@ -60,7 +61,10 @@ describe.each(['pglite', 'postgresql'] as const)('POST /api/db/setup with %s', (
     expect(again.json().error).toBe('already_configured');
 
     await t.app.close();
-    expect(await tablesIn(t, db)).toEqual({ core: ['setup_record'], migrations: 1 });
+    expect(await tablesIn(t, db)).toEqual({
+      core: ['admin_tokens', 'global_setting_groups', 'global_settings', 'settings_encryption', 'setup_record'],
+      migrations: MIGRATION_TAGS.length,
+    });
   });
 
   it('lets exactly one of 20 simultaneous calls win; the others get 409', async () => {
@@ -85,7 +89,7 @@ describe.each(['pglite', 'postgresql'] as const)('POST /api/db/setup with %s', (
     }
     expect((await setup).statusCode).toBe(200);
     expect(seen.has('connect')).toBe(true);
-    expect([...seen].every((phase) => ['connect', 'migrate', 'commit'].includes(phase))).toBe(true);
+    expect([...seen].every((phase) => ['connect', 'migrate', 'settings', 'commit'].includes(phase))).toBe(true);
   });
 });
 

@@ -44,6 +44,10 @@ export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
     async lock() {
       return { db, migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }), release: async () => {} };
     },
+    // In-process only: PGlite has no other processes to hear from.
+    async listen(channel, onMessage) {
+      await client.listen(channel, onMessage);
+    },
     async close(options) {
       try {
         await client.close();

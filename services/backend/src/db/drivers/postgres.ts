@@ -37,6 +37,8 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
     throw unavailable(error);
   }
 
+  const listeners: Listener[] = [];
+
   return {
     type: 'postgresql',
     db: drizzle({ client: pool, schema }),
@@ -76,10 +78,74 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
         },
       };
     },
+    async listen(channel, onMessage) {
+      const listener = new Listener(settings, channel, onMessage, log);
+      await listener.start();
+      listeners.push(listener);
+    },
     async close() {
+      await Promise.all(listeners.map((listener) => listener.stop()));
       await pool.end();
     },
   };
+}
+
+/**
+ * A connection of its own that stays in LISTEN (a pooled one would be handed to others).
+ * Reconnects with backoff when it drops, then reports '*' so the caller reloads what it missed.
+ */
+class Listener {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = 250;
+
+  constructor(
+    private readonly settings: PostgresSettings,
+    private readonly channel: string,
+    private readonly onMessage: (payload: string) => void,
+    private readonly log: DriverLog,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = new pg.Client({ ...this.settings.connection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: 'groundwork-listen' });
+    client.on('notification', (message) => {
+      if (message.channel === this.channel) this.onMessage(message.payload ?? '');
+    });
+    client.on('error', () => this.reconnect(client));
+    client.on('end', () => this.reconnect(client));
+    await client.connect();
+    await client.query(`LISTEN ${client.escapeIdentifier(this.channel)}`);
+    this.client = client;
+    this.retryDelayMs = 250;
+  }
+
+  private reconnect(broken: pg.Client): void {
+    if (this.stopped || this.client !== broken) return;
+    this.client = null;
+    broken.end().catch(() => {});
+    this.log.warn({ channel: this.channel }, 'Lost the LISTEN connection to PostgreSQL; reconnecting');
+    const retry = () => {
+      this.retryTimer = null;
+      if (this.stopped) return;
+      this.start().then(
+        () => this.onMessage('*'),
+        () => {
+          this.retryDelayMs = Math.min(this.retryDelayMs * 2, 10_000);
+          this.retryTimer = setTimeout(retry, this.retryDelayMs);
+        },
+      );
+    };
+    this.retryTimer = setTimeout(retry, this.retryDelayMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
 }
 
 /** Plain words for why a connection failed, from node-postgres and Node's network errors. */

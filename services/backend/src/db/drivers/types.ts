@@ -14,6 +14,11 @@ export interface DatabaseDriver {
   ping(timeoutMs: number): Promise<void>;
   /** Exclusive access for schema changes across every process that shares this database. */
   lock(): Promise<ExclusiveSession>;
+  /**
+   * Calls `onMessage` with the payload of every NOTIFY on `channel`, and with '*' after a lost
+   * connection came back (messages may have been missed). Stops when the driver closes.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
   /** Closes connections; with `discardNew`, also removes data this driver created when it opened. */
   close(options?: { discardNew?: boolean }): Promise<void>;
 }

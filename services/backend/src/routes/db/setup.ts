@@ -9,6 +9,7 @@ const SetupResponse = Type.Object(
     message: Type.String(),
     restart_required: Type.Boolean(),
     database_type: DatabaseTypeSchema,
+    admin_token: Type.Optional(Type.String({ description: 'The admin API token, shown this once. Only its hash is stored.' })),
   },
   { additionalProperties: false },
 );

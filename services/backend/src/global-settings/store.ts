@@ -1,0 +1,229 @@
+import { eq, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { DatabaseDriver } from '../db/drivers/index.ts';
+import { DatabaseNotReadyError, type AppDatabase } from '../db/index.ts';
+import { globalSettings, settingsEncryption } from '../db/schema/index.ts';
+import { AppError } from '../errors.ts';
+import type { SettingsCipher } from './crypto.ts';
+import { resolveSettings, type JsonValue, type ResolvedSetting, type SettingsGroupDefinition } from './define.ts';
+import type { CoreSettingKey, CoreSettingValue } from './index.ts';
+import type { EncryptionKeys } from './keys.ts';
+import { seedSettings } from './seed.ts';
+import { problemWith } from './validate.ts';
+
+/** NOTIFY channel: the payload is the key that changed. */
+export const SETTINGS_CHANNEL = 'groundwork_settings';
+
+export class UnknownSettingError extends AppError {
+  constructor(key: string) {
+    super(404, 'unknown_setting', `There is no setting "${key}". GET /api/settings lists them all.`);
+  }
+}
+
+export class InvalidSettingValueError extends AppError {
+  constructor(message: string) {
+    super(400, 'invalid_setting_value', message);
+  }
+}
+
+/** What the admin API shows of a setting. A secret's value never leaves the store: only whether it is set. */
+export interface SettingView {
+  key: string;
+  group: string;
+  name: string;
+  description: string;
+  type: ResolvedSetting['type'];
+  encrypted: boolean;
+  required: boolean;
+  validation?: ResolvedSetting['validation'];
+  is_set: boolean;
+  value?: JsonValue;
+  default?: JsonValue;
+}
+
+export interface GroupView {
+  id: string;
+  name: string;
+  description: string;
+  sortOrder: number;
+  settings: SettingView[];
+}
+
+interface StoredRow {
+  key: string;
+  type: string;
+  isEncrypted: boolean;
+  value: unknown;
+}
+
+/**
+ * Global settings: definitions from code, values from the database, kept in memory. Reads never
+ * touch the database; a change on any replica reaches the others through LISTEN/NOTIFY.
+ */
+export class SettingsStore {
+  readonly definitions: Map<string, ResolvedSetting>;
+  private values = new Map<string, JsonValue>();
+  private cipher: SettingsCipher | null = null;
+  private db: AppDatabase | null = null;
+
+  constructor(
+    private readonly groups: readonly SettingsGroupDefinition[],
+    private readonly keys: EncryptionKeys,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.definitions = resolveSettings(groups);
+  }
+
+  /**
+   * The `settings` setup phase, under the schema lock: check the encryption key against the
+   * database, insert missing definitions, load values, then follow changes made elsewhere.
+   */
+  async prepare(lockedDb: AppDatabase, driver: DatabaseDriver): Promise<void> {
+    this.cipher = await this.checkKey(lockedDb);
+    await seedSettings(lockedDb, this.groups, this.definitions.values());
+    await this.load(lockedDb);
+    this.db = driver.db;
+    await driver.listen(SETTINGS_CHANNEL, (key) => {
+      this.reload(key).catch((error: unknown) => this.log.error({ err: error }, `Could not reload setting ${key}`));
+    });
+  }
+
+  /** A core setting's current value, typed by its definition. */
+  get<K extends CoreSettingKey>(key: K): CoreSettingValue<K> {
+    return this.value(key) as CoreSettingValue<K>;
+  }
+
+  /** Any setting's current value (plugins' settings included): the stored one, else the default. */
+  value(key: string): JsonValue {
+    const definition = this.definitions.get(key);
+    if (!definition) throw new UnknownSettingError(key);
+    return this.values.get(key) ?? definition.default;
+  }
+
+  list(): GroupView[] {
+    return [...this.groups]
+      .sort((a, b) => a.sortOrder - b.sortOrder)
+      .map(({ id, name, description, sortOrder, settings }) => ({
+        id,
+        name,
+        description,
+        sortOrder,
+        settings: Object.keys(settings).map((settingName) => this.view(`${id}.${settingName}`)),
+      }));
+  }
+
+  view(key: string): SettingView {
+    const definition = this.definitions.get(key);
+    if (!definition) throw new UnknownSettingError(key);
+    const view: SettingView = {
+      key,
+      group: definition.groupId,
+      name: definition.name,
+      description: definition.description,
+      type: definition.type,
+      encrypted: definition.encrypted === true,
+      required: definition.required === true,
+      is_set: this.values.has(key),
+    };
+    if (definition.validation) view.validation = definition.validation;
+    if (!definition.encrypted) {
+      view.value = this.value(key);
+      view.default = definition.default;
+    }
+    return view;
+  }
+
+  /** Validates, stores (encrypting secrets, always), tells the other replicas. null goes back to the default. */
+  async set(key: string, value: unknown): Promise<SettingView> {
+    const definition = this.definitions.get(key);
+    if (!definition) throw new UnknownSettingError(key);
+    const problem = problemWith(definition, value);
+    if (problem) throw new InvalidSettingValueError(problem);
+    if (!this.db) throw new DatabaseNotReadyError();
+
+    const stored = value === null ? null : this.encode(definition, value as JsonValue);
+    // One round trip: the update and the notification, in one statement (so one transaction).
+    await this.db.execute(sql`
+      with updated as (
+        update ${globalSettings} set value = ${stored === null ? null : JSON.stringify(stored)}::jsonb, updated_at = now()
+        where ${globalSettings.key} = ${key} returning key
+      )
+      select pg_notify(${SETTINGS_CHANNEL}, key) from updated`);
+    if (stored === null) this.values.delete(key);
+    else this.values.set(key, value as JsonValue);
+    return this.view(key);
+  }
+
+  detach(): void {
+    this.db = null;
+  }
+
+  /** The only way a value reaches the database: secrets as ciphertext, whatever the caller. */
+  private encode(definition: ResolvedSetting, value: JsonValue): JsonValue {
+    if (!definition.encrypted) return value;
+    if (!this.cipher) throw new DatabaseNotReadyError();
+    return this.cipher.encrypt(JSON.stringify(value), definition.key);
+  }
+
+  private decode(row: StoredRow): JsonValue {
+    if (!row.isEncrypted) return row.value as JsonValue;
+    if (!this.cipher) throw new DatabaseNotReadyError();
+    return JSON.parse(this.cipher.decrypt(String(row.value), row.key)) as JsonValue;
+  }
+
+  private async checkKey(db: AppDatabase): Promise<SettingsCipher> {
+    const [recorded] = await db.select({ keyId: settingsEncryption.keyId }).from(settingsEncryption);
+    const cipher = this.keys.resolve(recorded?.keyId ?? null);
+    if (!recorded) await db.insert(settingsEncryption).values({ keyId: cipher.keyId }).onConflictDoNothing();
+    return cipher;
+  }
+
+  private async load(db: AppDatabase, key?: string): Promise<void> {
+    const columns = { key: globalSettings.key, type: globalSettings.type, isEncrypted: globalSettings.isEncrypted, value: globalSettings.value };
+    const rows: StoredRow[] = key
+      ? await db.select(columns).from(globalSettings).where(eq(globalSettings.key, key))
+      : await db.select(columns).from(globalSettings);
+    // A full reload fills a new map and swaps it in, so readers never see a half-loaded state.
+    const target = key ? this.values : new Map<string, JsonValue>();
+    const undeclared: string[] = [];
+    for (const row of rows) {
+      const definition = this.definitions.get(row.key);
+      if (!definition) {
+        undeclared.push(row.key);
+        continue;
+      }
+      target.delete(row.key);
+      if (row.value === null) continue;
+      let value: JsonValue | null = this.decode(row);
+      if (row.type !== definition.type || row.isEncrypted !== (definition.encrypted === true)) {
+        value = await this.convert(db, definition, value);
+      } else {
+        const problem = problemWith(definition, value);
+        if (problem) this.log.warn(`Ignoring the stored value of ${row.key} and using the default: ${problem}`);
+        if (problem) value = null;
+      }
+      if (value !== null) target.set(row.key, value);
+    }
+    if (!key) this.values = target;
+    if (undeclared.length > 0) {
+      this.log.warn(`Settings in the database that no code declares any more (kept, not deleted): ${undeclared.join(', ')}`);
+    }
+  }
+
+  /** A definition changed type or became (un)encrypted: store the value the new way, or fall back to the default. */
+  private async convert(db: AppDatabase, definition: ResolvedSetting, value: JsonValue): Promise<JsonValue | null> {
+    const problem = problemWith(definition, value);
+    if (problem) this.log.warn(`${definition.key} changed its definition; its stored value no longer fits (${problem}), so it is reset to the default.`);
+    const stored = problem ? null : this.encode(definition, value);
+    await db
+      .update(globalSettings)
+      .set({ type: definition.type, isEncrypted: definition.encrypted === true, value: stored, updatedAt: sql`now()` })
+      .where(eq(globalSettings.key, definition.key));
+    return problem ? null : value;
+  }
+
+  private async reload(key: string): Promise<void> {
+    if (!this.db) return;
+    await this.load(this.db, key === '*' ? undefined : key);
+  }
+}

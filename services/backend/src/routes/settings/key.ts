@@ -1,0 +1,45 @@
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errorRef } from '../../schemas/common.ts';
+import { adminSecurity, SettingKeyParams, settingRef } from '../../schemas/settings.ts';
+
+const PutBody = Type.Object(
+  { value: Type.Unknown({ description: 'The new value, of the setting\'s type; null goes back to the default.' }) },
+  { additionalProperties: false, required: ['value'] },
+);
+
+const settingByKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/settings/:key',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        tags: ['settings'],
+        summary: 'One global setting',
+        security: adminSecurity,
+        params: SettingKeyParams,
+        response: { 200: settingRef, '4xx': errorRef, '5xx': errorRef },
+      },
+    },
+    async (request) => app.settings.view(request.params.key),
+  );
+
+  app.put(
+    '/api/settings/:key',
+    {
+      preHandler: app.requireAdmin,
+      bodyLimit: 64 * 1024,
+      schema: {
+        tags: ['settings'],
+        summary: 'Change a global setting (encrypted ones are stored encrypted)',
+        security: adminSecurity,
+        params: SettingKeyParams,
+        body: PutBody,
+        response: { 200: settingRef, '4xx': errorRef, '5xx': errorRef },
+      },
+    },
+    async (request) => app.settings.set(request.params.key, request.body.value),
+  );
+};
+
+export default settingByKeyRoutes;

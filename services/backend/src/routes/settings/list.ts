@@ -1,0 +1,35 @@
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errorRef } from '../../schemas/common.ts';
+import { adminSecurity, settingRef } from '../../schemas/settings.ts';
+
+const GroupsResponse = Type.Object(
+  {
+    groups: Type.Array(
+      Type.Object(
+        { id: Type.String(), name: Type.String(), description: Type.String(), sortOrder: Type.Integer(), settings: Type.Array(settingRef) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** All groups with their settings, from memory. Secrets show only whether they are set. */
+const listSettingsRoute: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/settings',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        tags: ['settings'],
+        summary: 'Global settings by group',
+        security: adminSecurity,
+        response: { 200: GroupsResponse, '4xx': errorRef, '5xx': errorRef },
+      },
+    },
+    async () => ({ groups: app.settings.list() }),
+  );
+};
+
+export default listSettingsRoute;

@@ -1,0 +1,36 @@
+import Type from 'typebox';
+
+/** A setting as the admin API shows it. `value` and `default` are absent for encrypted settings. */
+export const SettingSchema = Type.Object(
+  {
+    key: Type.String({ description: '<group>.<name>' }),
+    group: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    type: Type.Enum(['string', 'number', 'boolean', 'json']),
+    encrypted: Type.Boolean(),
+    required: Type.Boolean(),
+    validation: Type.Optional(
+      Type.Object(
+        {
+          min: Type.Optional(Type.Number()),
+          max: Type.Optional(Type.Number()),
+          integer: Type.Optional(Type.Boolean()),
+          pattern: Type.Optional(Type.String()),
+          enum: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    is_set: Type.Boolean({ description: 'An operator has stored a value (otherwise the default applies).' }),
+    value: Type.Optional(Type.Unknown({ description: 'The current value; never present for encrypted settings.' })),
+    default: Type.Optional(Type.Unknown()),
+  },
+  { $id: 'Setting', additionalProperties: false },
+);
+
+export const settingRef = Type.Ref('Setting');
+
+export const SettingKeyParams = Type.Object({ key: Type.String({ pattern: '^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$', maxLength: 200 }) });
+
+export const adminSecurity = [{ adminToken: [] }];
