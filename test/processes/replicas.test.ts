@@ -15,11 +15,11 @@ describe('headless setup (DB_TYPE) of several processes on one empty PostgreSQL'
     folders.forEach((folder) => folder.remove());
   });
 
-  it('brings all three to ready and migrates exactly once', async () => {
+  it('brings all three to ready and migrates and seeds exactly once', async () => {
     db = await createTestDatabase();
-    servers = await Promise.all(folders.map((folder) => spawnServer({ PERSISTENT_DATA_DIR: folder.path, DB_TYPE: 'postgresql', ...db.env })));
+    servers = await Promise.all(folders.map((folder) => spawnServer({ PERSISTENT_DATA_DIR: folder.path, DB_TYPE: 'postgresql', ENCRYPTION_SECRET: 'replicas-share-this-encryption-secret', ...db.env })));
     for (const server of servers) {
-      expect(await server.waitForStatus((status) => status.state !== 'setting_up' && status.state !== 'unconfigured')).toMatchObject({
+      expect(await server.waitForStatus((status) => status.state === 'ready' || status.error !== undefined)).toMatchObject({
         state: 'ready',
         type: 'postgresql',
         configured: true,
@@ -27,6 +27,11 @@ describe('headless setup (DB_TYPE) of several processes on one empty PostgreSQL'
     }
     expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
     expect(await db.query('select database_type from setup_record')).toEqual([{ database_type: 'postgresql' }]);
+    expect(await db.query('select count(*)::int as n from settings_encryption')).toEqual([{ n: 1 }]);
+    // Seeding ran once: no replica rewrote a row another one had written.
+    expect(await db.query('select count(distinct updated_at)::int as n from global_settings')).toEqual([{ n: 1 }]);
+    // Headless setup shows no admin token to anyone, so it makes none.
+    expect(await db.query('select count(*)::int as n from admin_tokens')).toEqual([{ n: 0 }]);
     // Headless setup needs no token, so none is written or logged.
     for (const [index, server] of servers.entries()) {
       expect(server.logs.join('\n')).not.toContain('setup?token=');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StorageError } from './errors.ts';
 
@@ -33,5 +33,26 @@ function syncFolder(folder: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Fails early, with words a person can act on, when the persistent data folder is missing or not
+ * writable: before setup touches a database, so nothing is half done.
+ */
+export function assertWritableFolder(path: string, name = 'PERSISTENT_DATA_DIR'): void {
+  let isFolder = false;
+  try {
+    isFolder = statSync(path).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isFolder) throw new StorageError(`${name} (${path}) does not exist or is not a folder. Create it, or point ${name} at one.`);
+  const probe = join(path, `.write-test-${randomBytes(4).toString('hex')}`);
+  try {
+    closeSync(openSync(probe, 'wx', 0o600));
+    rmSync(probe, { force: true });
+  } catch (error) {
+    throw new StorageError(`${name} (${path}) is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Fix its permissions or mount it read-write.`);
   }
 }

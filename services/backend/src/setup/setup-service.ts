@@ -7,6 +7,7 @@ import { readSelection } from '../db/selection.ts';
 import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
 import { SETUP_PHASES, SetupRun, type PhaseName } from './phases.ts';
 import { SetupToken } from './token.ts';
+import { assertWritableFolder } from '../storage.ts';
 
 export type SetupState = 'unconfigured' | 'setting_up' | 'ready' | 'error';
 
@@ -87,6 +88,14 @@ export class SetupService {
    * `baseUrl` is where this server listens, for the setup link in the log.
    */
   async boot(baseUrl: string): Promise<void> {
+    try {
+      assertWritableFolder(this.config.persistentDataDir);
+    } catch (error) {
+      this.state = 'error';
+      this.lastError = rootMessage(error);
+      this.log.error(this.lastError);
+      return;
+    }
     const selection = readSelection(this.config.persistentDataDir);
     if (selection.status === 'invalid') {
       this.selectionProblem = selection.message;
@@ -112,6 +121,7 @@ export class SetupService {
   async setUp(type: DatabaseType, presentedToken: string | undefined): Promise<SetupResult> {
     this.assertCanSetUp();
     this.token.verify(presentedToken);
+    assertWritableFolder(this.config.persistentDataDir);
     this.cancelRetry();
     const run = await this.execute(type, 'first-time', true);
     const result: SetupResult = {

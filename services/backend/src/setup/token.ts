@@ -22,7 +22,9 @@ export class SetupToken {
   constructor(
     private readonly persistentDataDir: string,
     private readonly fromEnvironment: string | null,
-  ) {}
+  ) {
+    if (fromEnvironment) this.digest = sha256(fromEnvironment);
+  }
 
   get path(): string {
     return join(this.persistentDataDir, SETUP_TOKEN_FILE_NAME);
@@ -30,10 +32,7 @@ export class SetupToken {
 
   /** Makes sure a token exists; returns it when it was generated or read from the file (for the ready URL). */
   ensure(): { token: string; source: 'environment' | 'file' } {
-    if (this.fromEnvironment) {
-      this.digest = sha256(this.fromEnvironment);
-      return { token: this.fromEnvironment, source: 'environment' };
-    }
+    if (this.fromEnvironment) return { token: this.fromEnvironment, source: 'environment' };
     let token = this.readFile();
     if (!token) {
       token = randomBytes(24).toString('base64url');

@@ -44,6 +44,14 @@ describe('GET /api/db/status', () => {
     }
   });
 
+  it('reports a missing PERSISTENT_DATA_DIR as an error and refuses setup before touching a database', async () => {
+    t = await startApp({}, { dataDir: '/nonexistent/groundwork-data' });
+    expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/nonexistent\/groundwork-data\) does not exist/) });
+    const setup = await t.setUp('pglite');
+    expect(setup.statusCode).toBe(500);
+    expect(setup.json()).toEqual({ error: 'storage_error', message: expect.stringContaining('does not exist') });
+  });
+
   it('never returns the setup token', async () => {
     t = await startApp({ SETUP_TOKEN: '' });
     const token = readFileSync(join(t.dataDir, 'setup-token'), 'utf8').trim();

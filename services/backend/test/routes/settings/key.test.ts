@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { globalSettings } from '../../../src/db/schema/index.ts';
 import { readKeyFile } from '../../../src/global-settings/crypto.ts';
 import { setUpWithAdmin } from '../../../../../test/helpers/admin.ts';
@@ -15,12 +15,13 @@ describe.each(['pglite', 'postgresql'] as const)('GET and PUT /api/settings/:key
   let t: TestApp;
   let admin: Awaited<ReturnType<typeof setUpWithAdmin>>;
 
-  beforeEach(async () => {
+  // One setup per driver (a fresh PGlite costs seconds); each test leaves the values as it found them.
+  beforeAll(async () => {
     db = type === 'postgresql' ? await createTestDatabase() : null;
     t = await startApp({ ...db?.env, SETUP_TOKEN: TEST_SETUP_TOKEN });
     admin = await setUpWithAdmin(t, type);
   });
-  afterEach(async () => {
+  afterAll(async () => {
     await t.close();
     await db?.drop();
   });

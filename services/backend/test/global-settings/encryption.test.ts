@@ -1,0 +1,115 @@
+import { statSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { globalSettings } from '../../src/db/schema/index.ts';
+import { SettingsCipher } from '../../src/global-settings/crypto.ts';
+import { rotateEncryptionKey } from '../../src/global-settings/rotate.ts';
+import { setUpWithAdmin } from '../../../../test/helpers/admin.ts';
+import { startApp, type TestApp } from '../../../../test/helpers/app.ts';
+import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/postgres.ts';
+import { tempDir } from '../../../../test/helpers/temp.ts';
+
+const SECRET_A = 'first-encryption-secret-0123456789';
+const SECRET_B = 'other-encryption-secret-9876543210';
+
+describe('SettingsCipher', () => {
+  const cipher = SettingsCipher.fromSecret(SECRET_A);
+
+  it('uses a fresh IV per value and round-trips', () => {
+    const one = cipher.encrypt('"same"', 'mail.password');
+    const two = cipher.encrypt('"same"', 'mail.password');
+    expect(one).not.toBe(two);
+    expect(cipher.decrypt(one, 'mail.password')).toBe('"same"');
+  });
+
+  it('derives the same key from the same secret (replicas agree) and another from another', () => {
+    expect(SettingsCipher.fromSecret(SECRET_A).keyId).toBe(cipher.keyId);
+    expect(SettingsCipher.fromSecret(SECRET_B).keyId).not.toBe(cipher.keyId);
+  });
+
+  it('refuses altered ciphertext and values of another key', () => {
+    const stored = cipher.encrypt('"x"', 'mail.password');
+    const parts = stored.split('.');
+    parts[3] = Buffer.from('tampered').toString('base64url');
+    expect(() => cipher.decrypt(parts.join('.'), 'mail.password')).toThrow(/failed authentication/);
+    expect(() => SettingsCipher.fromSecret(SECRET_B).decrypt(stored, 'mail.password')).toThrow(/encrypted with key/);
+  });
+});
+
+describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (type) => {
+  let folder: ReturnType<typeof tempDir>;
+  let db: TestDatabase | null = null;
+  let t: TestApp | undefined;
+  const boot = (env: Record<string, string> = {}) => startApp({ ...db?.env, ...env }, { dataDir: folder.path });
+
+  beforeEach(async () => {
+    folder = tempDir();
+    db = type === 'postgresql' ? await createTestDatabase() : null;
+  });
+  afterEach(async () => {
+    await t?.close();
+    await db?.drop();
+    folder.remove();
+  });
+
+  it('a wrong ENCRYPTION_SECRET stops boot with a clear message; the right one reads the secret', async () => {
+    t = await boot({ ENCRYPTION_SECRET: SECRET_A });
+    const admin = await setUpWithAdmin(t, type);
+    await admin.call('PUT', '/api/settings/mail.password', { value: 'pw-123' });
+    await t.app.close();
+
+    t = await boot({ ENCRYPTION_SECRET: SECRET_B });
+    const status = t.app.setup.snapshot();
+    expect(status.state).toBe('error');
+    expect(status.error).toMatch(/encryption key does not match this database.*Set ENCRYPTION_SECRET to the secret this database was set up with/);
+    expect(status.error).not.toContain(SECRET_A);
+    expect(status.error).not.toContain(SECRET_B);
+    expect((await t.app.inject('/api/health/ready')).statusCode).toBe(503);
+    await t.app.close();
+
+    t = await boot({ ENCRYPTION_SECRET: SECRET_A });
+    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.settings.get('mail.password')).toBe('pw-123');
+  });
+
+  it('without ENCRYPTION_SECRET, setup makes a 0600 key file and warns; without the file boot refuses', async () => {
+    t = await boot();
+    await setUpWithAdmin(t, type);
+    const keyFile = join(folder.path, 'encryption.key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(t.logs.join('')).toMatch(/Replicas must share one key: set ENCRYPTION_SECRET/);
+    await t.app.close();
+
+    rmSync(keyFile);
+    t = await boot();
+    expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/there is no key: set ENCRYPTION_SECRET .* or restore/) });
+    expect(existsSync(keyFile)).toBe(false);
+  });
+
+  it('rotation re-encrypts every secret in one transaction, or none', async () => {
+    t = await boot({ ENCRYPTION_SECRET: SECRET_A });
+    const admin = await setUpWithAdmin(t, type);
+    await admin.call('PUT', '/api/settings/mail.password', { value: 'smtp-pw' });
+    await admin.call('PUT', '/api/settings/security.webhook_signing_secret', { value: 'webhook-secret-long-enough' });
+    const database = t.app.setup.database();
+    const storedSecrets = () => database.select({ key: globalSettings.key, value: globalSettings.value }).from(globalSettings).where(eq(globalSettings.isEncrypted, true)).orderBy(globalSettings.key);
+    const [a, b] = [SettingsCipher.fromSecret(SECRET_A), SettingsCipher.fromSecret(SECRET_B)];
+
+    // One value that cannot be decrypted: the rotation must fail and change nothing.
+    const original = await storedSecrets();
+    await database.update(globalSettings).set({ value: b.encrypt('"planted"', 'mail.password') }).where(eq(globalSettings.key, 'mail.password'));
+    const planted = await storedSecrets();
+    await expect(rotateEncryptionKey(database, a, b)).rejects.toThrow(/encrypted with key/);
+    expect(await storedSecrets()).toEqual(planted);
+
+    await database.update(globalSettings).set({ value: original[0]!.value }).where(eq(globalSettings.key, 'mail.password'));
+    expect(await rotateEncryptionKey(database, a, b)).toBe(2);
+    const rotated = await storedSecrets();
+    expect(JSON.parse(b.decrypt(String(rotated[0]!.value), 'mail.password'))).toBe('smtp-pw');
+    await t.app.close();
+
+    t = await boot({ ENCRYPTION_SECRET: SECRET_B });
+    expect(t.app.settings.get('security.webhook_signing_secret')).toBe('webhook-secret-long-enough');
+  });
+});

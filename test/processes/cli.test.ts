@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../services/backend/src/paths.ts';
+import { setUpWithAdmin } from '../helpers/admin.ts';
+import { startApp } from '../helpers/app.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const run = promisify(execFile);
+
+/** Runs an npm script's entry the way `npm run <script>` does, with only the given environment. */
+async function cli(script: string, env: Record<string, string>) {
+  const entry = join(REPO_ROOT, 'services/backend/src/cli', script);
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', entry], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('operator commands on a set-up instance (servers stopped)', () => {
+  let db: TestDatabase;
+  let folder: ReturnType<typeof tempDir>;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    folder = tempDir();
+    env = { ...db.env, PERSISTENT_DATA_DIR: folder.path };
+  });
+  afterEach(async () => {
+    await db.drop();
+    folder.remove();
+  });
+
+  it('admin:token issues a new token and revokes the old one; settings:rotate-key moves secrets to a new key file', async () => {
+    let t = await startApp(env, { dataDir: folder.path });
+    const admin = await setUpWithAdmin(t, 'postgresql');
+    await admin.call('PUT', '/api/settings/mail.password', { value: 'before-rotation' });
+    const oldKey = readFileSync(join(folder.path, 'encryption.key'), 'utf8');
+
+    // Refused while a server still uses the database.
+    const busy = await cli('rotate-key.ts', env);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/Stop every server first/);
+    await t.close();
+
+    const issued = await cli('admin-token.ts', env);
+    expect(issued.code).toBe(0);
+    const newToken = issued.stdout.trim();
+    expect(newToken).toMatch(/^gwa_/);
+    expect(issued.stderr).not.toContain(newToken);
+
+    const rotated = await cli('rotate-key.ts', env);
+    expect(rotated).toMatchObject({ code: 0, stdout: expect.stringMatching(/Re-encrypted 1 secret setting/) });
+    expect(readFileSync(join(folder.path, 'encryption.key'), 'utf8')).not.toBe(oldKey);
+
+    t = await startApp(env, { dataDir: folder.path });
+    try {
+      expect(t.app.setup.snapshot().state).toBe('ready');
+      expect(t.app.settings.get('mail.password')).toBe('before-rotation');
+      const withOld = await t.app.inject({ url: '/api/settings', headers: { authorization: `Bearer ${admin.token}` } });
+      expect(withOld.statusCode).toBe(401);
+      const withNew = await t.app.inject({ url: '/api/settings', headers: { authorization: `Bearer ${newToken}` } });
+      expect(withNew.statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('db:migrate says what to do when the instance is not set up', async () => {
+    const result = await cli('migrate.ts', { PERSISTENT_DATA_DIR: folder.path });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/has no db.selection.json and DB_TYPE is not set/);
+  });
+});
