@@ -2,6 +2,10 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
+// Long enough for a setup in flight to finish (a first PGlite initdb takes seconds on a busy
+// machine); docker-compose.yml gives the container 30 s before SIGKILL.
+const SHUTDOWN_GRACE_MS = 25_000;
+
 /** Process entry: configuration → app → listen → boot the database → close cleanly on signals. */
 async function main() {
   let config;
@@ -17,7 +21,7 @@ async function main() {
 
   const app = await buildApp(config);
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'Shutting down after an unexpected error');
     else app.log.info(`${signal} received, shutting down`);
     await app.close();

@@ -3,42 +3,32 @@ import type { AppDatabase } from '../db/index.ts';
 import { globalSettings, settingGroups } from '../db/schema/index.ts';
 import type { ResolvedSetting, SettingsGroupDefinition } from './define.ts';
 
-// Postgres allows 65,535 parameters per statement; settings rows take 7 each.
-const ROWS_PER_STATEMENT = 5_000;
-
 /**
- * Inserts missing groups and settings, one multi-row statement per table. Names, descriptions
- * and groups of existing rows follow the code; values are never touched (an operator's value
- * is kept; null means the code's default). A row that is already right is not even rewritten.
+ * Inserts missing groups and settings: one statement per table, whatever the number of
+ * definitions. Each column travels as one array parameter and `unnest` turns them into rows, so
+ * 1,000 definitions cost 7 parameters, not 7,000 (a multi-row VALUES list is ~4× slower here).
+ *
+ * Names, descriptions and groups of existing rows follow the code; values are never touched (an
+ * operator's value is kept; null means the code's default). A row already right is not rewritten.
  */
+/** One parameter holding the whole list (a bare array in `sql` would become one parameter per item). */
+const array = (values: unknown[]) => sql.param(values);
+
 export async function seedSettings(db: AppDatabase, groups: readonly SettingsGroupDefinition[], settings: Iterable<ResolvedSetting>): Promise<void> {
-  if (groups.length > 0) {
-    await db
-      .insert(settingGroups)
-      .values(groups.map(({ id, name, description, sortOrder }) => ({ id, name, description, sortOrder })))
-      .onConflictDoUpdate({
-        target: settingGroups.id,
-        set: { name: sql`excluded.name`, description: sql`excluded.description`, sortOrder: sql`excluded.sort_order`, updatedAt: sql`now()` },
-        setWhere: sql`(${settingGroups.name}, ${settingGroups.description}, ${settingGroups.sortOrder}) is distinct from (excluded.name, excluded.description, excluded.sort_order)`,
-      });
-  }
-  const rows = [...settings].map((setting) => ({
-    key: setting.key,
-    groupId: setting.groupId,
-    name: setting.name,
-    description: setting.description,
-    type: setting.type,
-    isEncrypted: setting.encrypted === true,
-    value: null,
-  }));
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    await db
-      .insert(globalSettings)
-      .values(rows.slice(start, start + ROWS_PER_STATEMENT))
-      .onConflictDoUpdate({
-        target: globalSettings.key,
-        set: { groupId: sql`excluded.group_id`, name: sql`excluded.name`, description: sql`excluded.description`, updatedAt: sql`now()` },
-        setWhere: sql`(${globalSettings.groupId}, ${globalSettings.name}, ${globalSettings.description}) is distinct from (excluded.group_id, excluded.name, excluded.description)`,
-      });
-  }
+  const g = settingGroups;
+  await db.execute(sql`
+    insert into ${g} (id, name, description, sort_order)
+    select * from unnest(${array(groups.map((group) => group.id))}::text[], ${array(groups.map((group) => group.name))}::text[],
+                         ${array(groups.map((group) => group.description))}::text[], ${array(groups.map((group) => group.sortOrder))}::int[])
+    on conflict (id) do update set name = excluded.name, description = excluded.description, sort_order = excluded.sort_order, updated_at = now()
+    where (${g.name}, ${g.description}, ${g.sortOrder}) is distinct from (excluded.name, excluded.description, excluded.sort_order)`);
+
+  const rows = [...settings];
+  const s = globalSettings;
+  await db.execute(sql`
+    insert into ${s} (key, group_id, name, description, type, is_encrypted)
+    select * from unnest(${array(rows.map((row) => row.key))}::text[], ${array(rows.map((row) => row.groupId))}::text[], ${array(rows.map((row) => row.name))}::text[],
+                         ${array(rows.map((row) => row.description))}::text[], ${array(rows.map((row) => row.type))}::text[], ${array(rows.map((row) => row.encrypted === true))}::boolean[])
+    on conflict (key) do update set group_id = excluded.group_id, name = excluded.name, description = excluded.description, updated_at = now()
+    where (${s.groupId}, ${s.name}, ${s.description}) is distinct from (excluded.group_id, excluded.name, excluded.description)`);
 }

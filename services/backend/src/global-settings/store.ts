@@ -79,13 +79,25 @@ export class SettingsStore {
    * database, insert missing definitions, load values, then follow changes made elsewhere.
    */
   async prepare(lockedDb: AppDatabase, driver: DatabaseDriver): Promise<void> {
+    this.db = null;
+    // Listen first (its connection opens while we seed): a change made after the load below is
+    // then never missed. Keys that arrive before the load finishes are reloaded after it.
+    const early = new Set<string>();
+    const onChange = (key: string) => {
+      if (!this.db) early.add(key);
+      else this.reload(key).catch((error: unknown) => this.log.error({ err: error }, `Could not reload setting ${key}`));
+    };
+    const listening = driver.listen(SETTINGS_CHANNEL, onChange).then(
+      () => null,
+      (error: unknown) => error,
+    );
     this.cipher = await this.checkKey(lockedDb);
     await seedSettings(lockedDb, this.groups, this.definitions.values());
     await this.load(lockedDb);
+    const listenError = await listening;
+    if (listenError) throw listenError;
     this.db = driver.db;
-    await driver.listen(SETTINGS_CHANNEL, (key) => {
-      this.reload(key).catch((error: unknown) => this.log.error({ err: error }, `Could not reload setting ${key}`));
-    });
+    for (const key of early) onChange(key);
   }
 
   /** A core setting's current value, typed by its definition. */

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { Config } from '../config.ts';
 import { DatabaseNotReadyError } from '../errors.ts';
 import { CORE_SETTINGS_GROUPS } from '../global-settings/index.ts';
@@ -29,10 +29,14 @@ export const setupPlugin = fp(
     app.decorate('setup', setup);
     app.decorate('settings', settings);
 
-    app.addHook('onRequest', async (request) => {
-      if (setup.isReady() || request.is404 || !request.url.startsWith('/api/')) return;
-      if (request.routeOptions.config.availableBeforeReady || request.url.startsWith('/api/docs')) return;
-      throw new DatabaseNotReadyError(setup.snapshot().state.replace('_', ' '));
+    // Attached only to the /api routes that need the database, so status and health (polled
+    // by operators and load balancers) run no hook at all.
+    const guard: onRequestHookHandler = (_request, _reply, done) => {
+      done(setup.isReady() ? undefined : new DatabaseNotReadyError(setup.snapshot().state.replace('_', ' ')));
+    };
+    app.addHook('onRoute', (route) => {
+      if (!route.url.startsWith('/api/') || route.url.startsWith('/api/docs') || route.config?.availableBeforeReady) return;
+      route.onRequest = [guard, ...(route.onRequest ? [route.onRequest].flat() : [])];
     });
 
     app.addHook('onClose', () => setup.close());

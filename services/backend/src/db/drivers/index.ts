@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import type { Config, DatabaseType } from '../../config.ts';
 import { AppError } from '../../errors.ts';
-import { openPglite } from './pglite.ts';
-import { openPostgres } from './postgres.ts';
 import type { DatabaseDriver, DriverLog } from './types.ts';
 
 export type { DatabaseDriver, DriverLog, ExclusiveSession } from './types.ts';
@@ -21,9 +19,12 @@ export function pgliteDataDir(config: Config): string {
   return join(config.persistentDataDir, 'pglite');
 }
 
-/** Connects to the chosen database and checks that it answers. */
+/**
+ * Connects to the chosen database and checks that it answers. Each driver is loaded only when
+ * chosen: a PostgreSQL server never loads PGlite's WebAssembly build, and the other way round.
+ */
 export async function openDriver(type: DatabaseType, config: Config, log: DriverLog): Promise<DatabaseDriver> {
-  if (type === 'pglite') return openPglite(pgliteDataDir(config));
+  if (type === 'pglite') return (await import('./pglite.ts')).openPglite(pgliteDataDir(config));
   if (!config.postgres) throw new PostgresNotConfiguredError();
-  return openPostgres(config.postgres, config.poolMax, log);
+  return (await import('./postgres.ts')).openPostgres(config.postgres, config.poolMax, log);
 }

@@ -7,6 +7,7 @@ import { DatabaseUnavailableError, StorageError } from '../../errors.ts';
 import { MIGRATIONS_DIR } from '../../paths.ts';
 import * as schema from '../schema/index.ts';
 import { acquireLockFile } from './lock-file.ts';
+import { initdbInWorker } from './pglite-initdb.ts';
 import { withTimeout } from './timeout.ts';
 import type { DatabaseDriver } from './types.ts';
 
@@ -24,6 +25,7 @@ export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
 
   let client: PGlite;
   try {
+    if (isNew) await initdbInWorker(dataDir);
     client = await PGlite.create(dataDir);
     await client.query('select 1');
   } catch (error) {

@@ -79,9 +79,10 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
       };
     },
     async listen(channel, onMessage) {
+      // Tracked before it connects, so a close() that comes meanwhile still stops it.
       const listener = new Listener(settings, channel, onMessage, log);
-      await listener.start();
       listeners.push(listener);
+      await listener.start();
     },
     async close() {
       await Promise.all(listeners.map((listener) => listener.stop()));
@@ -108,6 +109,7 @@ class Listener {
   ) {}
 
   async start(): Promise<void> {
+    if (this.stopped) return;
     const client = new pg.Client({ ...this.settings.connection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: 'groundwork-listen' });
     client.on('notification', (message) => {
       if (message.channel === this.channel) this.onMessage(message.payload ?? '');
@@ -116,6 +118,10 @@ class Listener {
     client.on('end', () => this.reconnect(client));
     await client.connect();
     await client.query(`LISTEN ${client.escapeIdentifier(this.channel)}`);
+    if (this.stopped) {
+      await client.end();
+      return;
+    }
     this.client = client;
     this.retryDelayMs = 250;
   }

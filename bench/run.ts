@@ -1,0 +1,68 @@
+/**
+ * `npm run bench`: every benchmark beside its baseline, measured in the same run on the same
+ * machine, reported as a ratio; rewrites BENCHMARKS.md. `npm run bench -- --quick` runs a small
+ * version of each (CI uses it so they keep working) and writes nothing. Never fails on a timing.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../services/backend/src/paths.ts';
+import { startPostgres } from '../test/support/start-postgres.ts';
+import { bootBench } from './cases/boot.ts';
+import { seedingBench } from './cases/seeding.ts';
+import { setupBench } from './cases/setup.ts';
+import { statusBench } from './cases/status.ts';
+import { wizardSizeBench } from './cases/wizard-size.ts';
+import type { BenchResult } from './lib.ts';
+
+const CASES = [statusBench, setupBench, bootBench, seedingBench, wizardSizeBench];
+
+const quick = process.argv.includes('--quick');
+// `--only 5` runs one benchmark (while working on it); the report is only written for a full run.
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex === -1 ? null : Number(process.argv[onlyIndex + 1]);
+const postgres = await startPostgres();
+const results: BenchResult[] = [];
+try {
+  for (const bench of CASES.filter((candidate) => only === null || candidate.id === only)) {
+    console.log(`#${bench.id} ${bench.title}…`);
+    for (const result of await bench.run({ quick, postgresUrl: postgres.url })) {
+      results.push(result);
+      console.log(`  ${result.what}: ours ${result.ours}; baseline ${result.baseline}; ratio ${format(result.ratio)}; goal ${result.goal} ${result.met ? 'met' : 'MISSED'}`);
+    }
+  }
+} finally {
+  await postgres.stop();
+}
+
+if (!quick && only === null) {
+  writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), report(results));
+  console.log('BENCHMARKS.md rewritten.');
+}
+console.log(`${results.length} benchmarks ran${quick ? ' (quick: timings not meaningful, nothing written)' : ''}.`);
+
+function format(ratio: number | null): string {
+  return ratio === null ? '—' : `${ratio.toFixed(2)}×`;
+}
+
+function report(rows: BenchResult[]): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench`; do not edit by hand. Each benchmark runs its baseline in the same run on the same',
+    'machine; the ratio is ours ÷ baseline for times and sizes, baseline ÷ ours for throughput (above 1 = slower than the baseline).',
+    '',
+    `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    '| what | baseline | ours | ratio | goal | met |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.what} | ${row.baseline} | ${row.ours} | ${format(row.ratio)} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`),
+    '',
+    '## Notes',
+    '',
+    ...rows.filter((row) => row.note).map((row) => `- ${row.what}: ${row.note}.`),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,15 @@
+/**
+ * The app as `npm start` runs it, plus one bare JSON route (no schema, no logic): the baseline for the status benchmark,
+ * served by the same process, the same Fastify and the same plugins. Prints its port.
+ */
+import { buildApp } from '../../services/backend/src/app.ts';
+import { loadConfig } from '../../services/backend/src/config.ts';
+
+const app = await buildApp(loadConfig());
+// The same JSON body as status gives, as a constant: the difference measured is our code, not bytes.
+const body = app.setup.snapshot();
+app.get('/bench/bare', { config: { availableBeforeReady: true } }, async () => body);
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
