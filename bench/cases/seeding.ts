@@ -63,7 +63,7 @@ export const seedingBench: BenchCase = {
     const ratio = ours / baseline;
     return [
       {
-        what: 'seed 1,000 setting definitions (10 groups) into an empty PostgreSQL database',
+        what: '#5 seed 1,000 setting definitions (10 groups) into an empty PostgreSQL database',
         baseline: `${ms(baseline)} (one raw multi-row INSERT of the settings rows)`,
         ours: `${ms(ours)} (groups upsert + settings upsert)`,
         ratio,
