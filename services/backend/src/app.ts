@@ -2,16 +2,18 @@ import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.ts';
 import { FRONTEND_DIST_DIR } from './paths.ts';
-import { errorHandlerPlugin } from './plugins/errors.ts';
-import { frontendPlugin } from './plugins/frontend.ts';
-import { gracefulClosePlugin } from './plugins/graceful-close.ts';
-import { openApiPlugin } from './plugins/openapi.ts';
-import { setupPlugin } from './plugins/setup.ts';
-import { adminAuthPlugin } from './plugins/admin-auth.ts';
+import { errorHandlerPlugin } from './fastify/errors.ts';
+import { frontendPlugin } from './fastify/frontend.ts';
+import { gracefulClosePlugin } from './fastify/graceful-close.ts';
+import { openApiPlugin } from './fastify/openapi.ts';
+import { setupPlugin } from './fastify/setup.ts';
+import { adminAuthPlugin } from './fastify/admin-auth.ts';
 import migrationsRoute from './routes/db/migrations.ts';
 import setupRoute from './routes/db/setup.ts';
 import statusRoute from './routes/db/status.ts';
 import healthRoutes from './routes/health.ts';
+import pluginsRoute from './routes/plugins.ts';
+import { pluginRoutesPlugin } from './fastify/plugin-routes.ts';
 import settingByKeyRoutes from './routes/settings/key.ts';
 import listSettingsRoute from './routes/settings/list.ts';
 
@@ -49,6 +51,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(migrationsRoute);
   await app.register(listSettingsRoute);
   await app.register(settingByKeyRoutes);
+  await app.register(pluginsRoute);
+  await app.register(pluginRoutesPlugin);
 
   await app.register(frontendPlugin, { distDir: options.frontendDistDir ?? FRONTEND_DIST_DIR });
   return app;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
-import { DEFAULT_PERSISTENT_DATA_DIR } from './paths.ts';
+import { DEFAULT_PERSISTENT_DATA_DIR, DEFAULT_PLUGINS_DIR } from './paths.ts';
 
 export const DATABASE_TYPES = ['pglite', 'postgresql'] as const;
 export type DatabaseType = (typeof DATABASE_TYPES)[number];
@@ -25,6 +25,8 @@ export const EnvSchema = Type.Object({
   DB_TYPE: Type.Optional(Type.Enum(DATABASE_TYPES)),
   SETUP_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   ENCRYPTION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  PLUGINS_DIR: Type.String({ minLength: 1, default: DEFAULT_PLUGINS_DIR }),
+  PLUGINS_DISABLED: Type.String({ default: '', pattern: '^[a-z0-9_, ]*$' }),
 });
 type Env = Static<typeof EnvSchema>;
 
@@ -56,6 +58,9 @@ export interface Config {
   setupToken: string | null;
   /** Derives the key for encrypted settings; without it a key file is generated at setup. */
   encryptionSecret: string | null;
+  pluginsDir: string;
+  /** Plugin ids that are loaded but left alone: no DDL, no hooks, routes answer 503. */
+  disabledPlugins: ReadonlySet<string>;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +101,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dbType: valid.DB_TYPE ?? null,
     setupToken: valid.SETUP_TOKEN ?? null,
     encryptionSecret: valid.ENCRYPTION_SECRET ?? null,
+    pluginsDir: resolve(valid.PLUGINS_DIR),
+    disabledPlugins: new Set(valid.PLUGINS_DISABLED.split(',').map((id) => id.trim()).filter(Boolean)),
   };
 }
 

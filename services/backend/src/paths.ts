@@ -5,3 +5,4 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const MIGRATIONS_DIR = resolve(REPO_ROOT, 'drizzle');
 export const FRONTEND_DIST_DIR = resolve(REPO_ROOT, 'services/frontend/dist');
 export const DEFAULT_PERSISTENT_DATA_DIR = resolve(REPO_ROOT, 'persistent_data');
+export const DEFAULT_PLUGINS_DIR = resolve(REPO_ROOT, 'services/backend/plugins');

@@ -7,6 +7,7 @@ import { AppError, MigrationFailedError, rootMessage } from '../errors.ts';
 import { APP_VERSION } from '../version.ts';
 import { issueAdminToken } from '../admin/tokens.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
 
 /** What the phases of one setup run share. The runner opens and releases the lock, phases do the work. */
 export class SetupRun {
@@ -23,6 +24,7 @@ export class SetupRun {
     readonly config: Config,
     readonly log: FastifyBaseLogger,
     readonly settings: SettingsStore,
+    readonly plugins: PluginRegistry,
   ) {}
 
   get driver(): DatabaseDriver {
@@ -55,7 +57,6 @@ export interface SetupPhase {
 
 /**
  * The steps of setup, in order. Boot runs the same list without the first-time steps.
- * Later features (plugin tables) add their phase between `settings` and `commit`.
  */
 export const SETUP_PHASES = [
   {
@@ -81,6 +82,14 @@ export const SETUP_PHASES = [
     exclusive: true,
     async run(run) {
       await run.settings.prepare(run.exclusive.db, run.driver);
+    },
+  },
+  {
+    // After the core migrations, under the same lock: each plugin's tables, one transaction each.
+    name: 'plugins',
+    exclusive: true,
+    async run(run) {
+      await run.plugins.syncSchemas(run.exclusive.db);
     },
   },
   {

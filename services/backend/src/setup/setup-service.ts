@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config, DatabaseType } from '../config.ts';
 import { DatabaseNotReadyError, setActiveDatabase, type AppDatabase } from '../db/index.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
 import type { DatabaseDriver } from '../db/drivers/index.ts';
 import { readSelection } from '../db/selection.ts';
 import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
@@ -61,6 +62,7 @@ export class SetupService {
     private readonly config: Config,
     private readonly log: FastifyBaseLogger,
     private readonly settings: SettingsStore,
+    private readonly plugins: PluginRegistry,
   ) {
     this.token = new SetupToken(config.persistentDataDir, config.setupToken);
   }
@@ -166,6 +168,7 @@ export class SetupService {
     const driver = this.driver;
     this.driver = null;
     this.settings.detach();
+    this.plugins.stop();
     setActiveDatabase(null);
     await driver?.close();
   }
@@ -215,7 +218,7 @@ export class SetupService {
     this.state = 'setting_up';
     this.type = type;
     this.phase = null;
-    const run = new SetupRun(type, mode, issueAdminToken, this.config, this.log, this.settings);
+    const run = new SetupRun(type, mode, issueAdminToken, this.config, this.log, this.settings, this.plugins);
     const running = this.runPhases(run).then(() => run);
     // Tracked for close(); the caller handles the error, so this copy must not reject.
     this.running = running.then(
@@ -253,6 +256,8 @@ export class SetupService {
     this.lastError = null;
     this.lastPing = null;
     if (run.mode === 'first-time') this.token.consume();
+    // Plugins' own start-up: a plugin that throws is marked failed; it cannot stop the instance.
+    await this.plugins.start(run.driver.db);
     this.log.info({ type: run.type, ms: Math.round(performance.now() - started) }, `Database ready (${run.type}, ${run.driver.target})`);
   }
 
@@ -266,6 +271,7 @@ export class SetupService {
   private async rollBack(run: SetupRun, error: unknown): Promise<void> {
     await this.releaseLock(run).catch(() => {});
     this.settings.detach();
+    this.plugins.stop();
     if (run.hasDriver) {
       await run.driver.close({ discardNew: run.mode === 'first-time' }).catch((closeError: unknown) => {
         this.log.warn({ err: closeError }, 'Closing the database after a failed setup failed');

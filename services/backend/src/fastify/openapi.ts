@@ -17,6 +17,7 @@ export const openApiPlugin = fp(async (app: FastifyInstance) => {
         { name: 'database', description: 'Setup and state of the database' },
         { name: 'health', description: 'Liveness and readiness probes' },
         { name: 'settings', description: 'Global settings (admin token)' },
+        { name: 'plugins', description: 'Installed plugins (admin token); each plugin\'s own routes are under /api/plugins/<id>/' },
       ],
       components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token from setup or `npm run admin:token`.' } } },
     },

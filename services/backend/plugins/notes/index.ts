@@ -1,0 +1,62 @@
+import { desc, eq } from 'drizzle-orm';
+import { index, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { definePlugin, setting } from '../../src/plugins/index.ts';
+
+/** Example plugin: short notes, with a setting and routes under /api/plugins/notes/. */
+export default definePlugin({
+  id: 'notes',
+  name: 'Notes',
+  version: '1.0.0',
+  tables: (table) => ({
+    notes: table(
+      'notes',
+      {
+        id: serial('id').primaryKey(),
+        title: text('title').notNull(),
+        body: text('body').notNull().default(''),
+        createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+      },
+      (notes) => [index('notes_notes_created_at_idx').on(notes.createdAt)],
+    ),
+  }),
+  settings: {
+    max_body_length: setting.number({
+      name: 'Longest note',
+      description: 'The most characters a note body may have.',
+      default: 10_000,
+      required: true,
+      validation: { integer: true, min: 1, max: 1_000_000 },
+    }),
+  },
+  routes(app, { db, tables, setting: settingOf }) {
+    const { notes } = tables;
+    app.get('/', { preHandler: app.requireAdmin }, async () => db().select().from(notes).orderBy(desc(notes.createdAt)).limit(100));
+
+    app.get<{ Params: { id: string } }>('/:id', { preHandler: app.requireAdmin }, async (request, reply) => {
+      const [note] = await db().select().from(notes).where(eq(notes.id, Number(request.params.id)));
+      return note ?? reply.status(404).send({ error: 'not_found', message: `No note ${request.params.id}.` });
+    });
+
+    app.post<{ Body: { title: string; body?: string } }>(
+      '/',
+      {
+        preHandler: app.requireAdmin,
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['title'],
+            properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, body: { type: 'string' } },
+          },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body.body ?? '';
+        const limit = settingOf('max_body_length');
+        if (body.length > limit) return reply.status(400).send({ error: 'invalid_body', message: `A note body may have at most ${limit} characters.` });
+        const [note] = await db().insert(notes).values({ title: request.body.title, body }).returning();
+        return reply.status(201).send(note);
+      },
+    );
+  },
+});

@@ -1,0 +1,52 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { GroundworkPlugin } from './define.ts';
+import { claimNames, namingProblems } from './names.ts';
+
+export interface RefusedPlugin {
+  /** The plugin's id when it got that far, else its file or folder name. */
+  id: string;
+  message: string;
+}
+
+/**
+ * Loads every plugin in `folder`: each `<name>/index.ts` or `<name>.ts` with a definePlugin default
+ * export. A plugin that fails to load, has a bad or duplicate id, or names anything outside its
+ * prefix is refused with a message naming it; the others load.
+ */
+export async function loadPlugins(folder: string, reservedNames: readonly string[]): Promise<{ plugins: GroundworkPlugin[]; refused: RefusedPlugin[] }> {
+  const plugins: GroundworkPlugin[] = [];
+  const refused: RefusedPlugin[] = [];
+  if (!existsSync(folder)) return { plugins, refused };
+  const taken = new Map(reservedNames.map((name) => [name, 'the core']));
+
+  for (const entry of readdirSync(folder).sort()) {
+    const path = join(folder, entry);
+    const file = statSync(path).isDirectory() ? join(path, 'index.ts') : path;
+    if (!/\.(ts|js|mjs)$/.test(file) || /\.(d|test)\.ts$/.test(file) || !existsSync(file)) continue;
+    const source = entry.replace(/\.(ts|js|mjs)$/, '');
+    let plugin: GroundworkPlugin;
+    try {
+      plugin = ((await import(pathToFileURL(file).href)) as { default?: GroundworkPlugin }).default as GroundworkPlugin;
+      if (!plugin || typeof plugin.id !== 'string' || typeof plugin.tables !== 'object') {
+        throw new Error('its default export is not a plugin: export default definePlugin({ … })');
+      }
+    } catch (error) {
+      refused.push({ id: source, message: `Plugin ${source} (${file}) could not be loaded: ${(error as Error).message}` });
+      continue;
+    }
+    if (plugins.some((other) => other.id === plugin.id)) {
+      refused.push({ id: plugin.id, message: `Plugin ${plugin.id} (${file}): another plugin already uses the id "${plugin.id}".` });
+      continue;
+    }
+    const problems = namingProblems(plugin, taken);
+    if (problems.length > 0) {
+      refused.push({ id: plugin.id, message: `Plugin ${plugin.id}: ${problems.join('; ')}.` });
+      continue;
+    }
+    claimNames(plugin, taken);
+    plugins.push(plugin);
+  }
+  return { plugins, refused };
+}
