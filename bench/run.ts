@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../services/backend/src/paths.ts';
 import { startPostgres } from '../test/support/start-postgres.ts';
 import { bootBench } from './cases/boot.ts';
+import { pluginsBench } from './cases/plugins.ts';
 import { seedingBench } from './cases/seeding.ts';
 import { setupBench } from './cases/setup.ts';
 import { statusBench } from './cases/status.ts';
 import { wizardSizeBench } from './cases/wizard-size.ts';
 import type { BenchResult } from './lib.ts';
 
-const CASES = [statusBench, setupBench, bootBench, seedingBench, wizardSizeBench];
+const CASES = [statusBench, setupBench, bootBench, seedingBench, pluginsBench, wizardSizeBench];
 
 const quick = process.argv.includes('--quick');
 // `--only 5` runs one benchmark (while working on it); the report is only written for a full run.

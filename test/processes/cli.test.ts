@@ -7,15 +7,16 @@ import { REPO_ROOT } from '../../services/backend/src/paths.ts';
 import { setUpWithAdmin } from '../helpers/admin.ts';
 import { startApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { pluginsFolder, shopPlugin } from '../helpers/plugins.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const run = promisify(execFile);
 
 /** Runs an npm script's entry the way `npm run <script>` does, with only the given environment. */
-async function cli(script: string, env: Record<string, string>) {
+async function cli(script: string, env: Record<string, string>, args: string[] = []) {
   const entry = join(REPO_ROOT, 'services/backend/src/cli', script);
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', entry], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -69,6 +70,34 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
       expect(withNew.statusCode).toBe(200);
     } finally {
       await t.close();
+    }
+  });
+
+  it('plugins:accept-schema records a change made by hand, so the next boot runs no DDL for it', async () => {
+    const v1 = pluginsFolder({ shop: shopPlugin(1) });
+    const v3 = pluginsFolder({ shop: shopPlugin(3) });
+    try {
+      let t = await startApp({ ...env, PLUGINS_DIR: v1.path }, { dataDir: folder.path });
+      const admin = await setUpWithAdmin(t, 'postgresql');
+      await t.close();
+
+      // The operator drops the column by hand, changes the code, and records it.
+      await db.query('alter table shop_orders drop column sku');
+      const accepted = await cli('accept-plugin-schema.ts', { ...env, PLUGINS_DIR: v3.path }, ['shop']);
+      expect(accepted.stderr).toBe('');
+      expect(accepted).toMatchObject({ code: 0, stdout: expect.stringContaining('Recorded the current tables of plugin shop') });
+
+      t = await startApp({ ...env, PLUGINS_DIR: v3.path }, { dataDir: folder.path });
+      try {
+        const plugins = (await t.app.inject({ url: '/api/plugins', headers: { authorization: `Bearer ${admin.token}` } })).json().plugins;
+        expect(plugins).toEqual([expect.objectContaining({ id: 'shop', status: 'active', ddl_statements: 0 })]);
+      } finally {
+        await t.close();
+      }
+      expect((await cli('accept-plugin-schema.ts', { ...env, PLUGINS_DIR: v3.path }, ['nope'])).stderr).toMatch(/No plugin "nope" in PLUGINS_DIR \(found: shop\)/);
+    } finally {
+      v1.remove();
+      v3.remove();
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { DEFAULT_PERSISTENT_DATA_DIR } from '../src/paths.ts';
+import { DEFAULT_PERSISTENT_DATA_DIR, DEFAULT_PLUGINS_DIR } from '../src/paths.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -24,6 +24,8 @@ describe('loadConfig', () => {
       dbType: null,
       setupToken: null,
       encryptionSecret: null,
+      pluginsDir: DEFAULT_PLUGINS_DIR,
+      disabledPlugins: new Set(),
     });
   });
 

@@ -34,10 +34,11 @@ export interface PluginDefinition<T extends PluginTables, S extends PluginSettin
   /** Declare tables with the given creator and Drizzle's usual column builders. Index names must start with `<id>_`. */
   tables: (table: PluginTableCreator) => T;
   settings?: S;
+  // Methods, not function properties: a typed plugin must fit where any plugin is expected.
   /** Registers routes, mounted under /api/plugins/<id>/. */
-  routes?: (app: FastifyInstance, context: PluginContext<T, S>) => void | Promise<void>;
+  routes?(app: FastifyInstance, context: PluginContext<T, S>): void | Promise<void>;
   /** Runs once the database is ready and this plugin's tables are in place. A throw marks the plugin failed, nothing more. */
-  onDatabaseReady?: (context: PluginContext<T, S>) => void | Promise<void>;
+  onDatabaseReady?(context: PluginContext<T, S>): void | Promise<void>;
 }
 
 /** A plugin as Groundwork holds it: the definition with its tables already created. */

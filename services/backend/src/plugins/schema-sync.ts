@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { AppDatabase } from '../db/index.ts';
 import { pluginSchemas } from '../db/schema/index.ts';
+import type * as DrizzleKitApi from 'drizzle-kit/api';
 import type { GroundworkPlugin } from './define.ts';
 
 type Snapshot = Record<string, unknown> & { tables: Record<string, SnapshotTable> };
@@ -18,7 +19,7 @@ export interface StoredSchema {
 export class PluginSchemaError extends Error {}
 
 // drizzle-kit's programmatic API is large: loaded only when a plugin's schema actually changed.
-let kit: Promise<typeof import('drizzle-kit/api')> | null = null;
+let kit: Promise<typeof DrizzleKitApi> | null = null;
 const drizzleKit = () => (kit ??= import('drizzle-kit/api'));
 
 /** drizzle-kit's snapshot of the plugin's tables, and a hash of what matters in it (not its random ids). */
