@@ -55,7 +55,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+      // Generous: a first PGlite setup on a loaded 2-core machine can take tens of seconds.
+      signal: AbortSignal.timeout(120_000),
     });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : null };
