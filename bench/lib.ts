@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createDatabase } from '../test/support/databases.ts';
 
 export interface BenchContext {
   quick: boolean;
@@ -39,31 +38,7 @@ export async function timeMs(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-/** A new empty database on the benchmark's server; returns its URL, connection parts and a drop(). */
-export async function freshDatabase(serverUrl: string) {
-  const name = `gw_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.href,
-    env: {
-      POSTGRES_HOST: url.hostname,
-      POSTGRES_PORT: url.port,
-      POSTGRES_DATABASE: name,
-      POSTGRES_USER: decodeURIComponent(url.username),
-      POSTGRES_PASSWORD: decodeURIComponent(url.password),
-    },
-    async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
+/** A new empty database on the benchmark's server. */
+export const freshDatabase = (serverUrl: string) => createDatabase(serverUrl, 'gw_bench');
 
 export const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`;

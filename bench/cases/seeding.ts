@@ -2,23 +2,12 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from '../../services/backend/src/db/schema/index.ts';
-import { defineSettingsGroup, resolveSettings, setting } from '../../services/backend/src/global-settings/define.ts';
 import { seedSettings } from '../../services/backend/src/global-settings/seed.ts';
 import { MIGRATIONS_DIR } from '../../services/backend/src/paths.ts';
+import { thousandSettings } from '../../test/support/generated-settings.ts';
 import { freshDatabase, medianMs, ms, timeMs, type BenchCase } from '../lib.ts';
 
-const GROUPS = Array.from({ length: 10 }, (_, g) =>
-  defineSettingsGroup({
-    id: `group${g}`,
-    name: `Group ${g}`,
-    description: 'Generated for the benchmark',
-    sortOrder: g,
-    settings: Object.fromEntries(
-      Array.from({ length: 100 }, (_, s) => [`setting${s}`, setting.number({ name: `Setting ${s}`, description: 'Generated', default: s })]),
-    ),
-  }),
-);
-const SETTINGS = [...resolveSettings(GROUPS).values()];
+const { groups: GROUPS, settings: SETTINGS } = thousandSettings();
 
 /** #5: seeding 1,000 definitions into an empty database vs one raw multi-row INSERT of the same rows. */
 export const seedingBench: BenchCase = {

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppDatabase } from '../../src/db/index.ts';
 import { globalSettings, settingGroups } from '../../src/db/schema/index.ts';
-import { defineSettingsGroup, resolveSettings, setting, type SettingsGroupDefinition } from '../../src/global-settings/define.ts';
+import { resolveSettings, type SettingsGroupDefinition } from '../../src/global-settings/define.ts';
+import { thousandSettings } from '../../../../test/support/generated-settings.ts';
 import { CORE_SETTINGS_GROUPS } from '../../src/global-settings/index.ts';
 import { seedSettings } from '../../src/global-settings/seed.ts';
 import * as schema from '../../src/db/schema/index.ts';
@@ -92,22 +93,14 @@ describe('seeding 1,000 definitions', () => {
     try {
       const database = drizzle({ client: pool, schema, logger: { logQuery: (query) => statements.push(query) } });
       await migrate(database, { migrationsFolder: MIGRATIONS_DIR });
-      const groups = Array.from({ length: 10 }, (_, g) =>
-        defineSettingsGroup({
-          id: `group${g}`,
-          name: `Group ${g}`,
-          description: 'Generated',
-          sortOrder: g,
-          settings: Object.fromEntries(Array.from({ length: 100 }, (_, s) => [`setting${s}`, setting.number({ name: `S${s}`, description: 'Generated', default: s })])),
-        }),
-      );
+      const { groups, settings } = thousandSettings();
       statements.length = 0;
-      await seedSettings(database, groups, resolveSettings(groups).values());
+      await seedSettings(database, groups, settings);
       expect(statements).toHaveLength(2);
       expect(await db.query('select count(*)::int as n from global_settings')).toEqual([{ n: 1000 }]);
 
       const stamps = await db.query('select max(updated_at) as at from global_settings');
-      await seedSettings(database, groups, resolveSettings(groups).values());
+      await seedSettings(database, groups, settings);
       expect(await db.query('select max(updated_at) as at from global_settings')).toEqual(stamps);
     } finally {
       await pool.end();
