@@ -7,6 +7,7 @@ import type { DatabaseDriver } from '../db/drivers/index.ts';
 import { readSelection } from '../db/selection.ts';
 import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
 import { SETUP_PHASES, SetupRun, type PhaseName } from './phases.ts';
+import { isSetUpElsewhere } from './adoption.ts';
 import { SetupToken } from './token.ts';
 import { assertWritableFolder } from '../storage.ts';
 
@@ -114,6 +115,12 @@ export class SetupService {
     if (this.config.dbType) {
       this.log.info(`DB_TYPE=${this.config.dbType}: setting up without the wizard`);
       await this.attempt(this.config.dbType, 'first-time');
+      return;
+    }
+    if (await isSetUpElsewhere(this.config, this.log)) {
+      // Another replica set this database up: join it rather than offer a second setup.
+      this.log.info('The PostgreSQL database in the environment is already set up: adopting it');
+      await this.attempt('postgresql', 'first-time');
       return;
     }
     this.announceSetup(baseUrl);

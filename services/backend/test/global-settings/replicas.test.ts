@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setUpWithAdmin } from '../../../../test/helpers/admin.ts';
 import { startApp, type TestApp } from '../../../../test/helpers/app.ts';
@@ -7,8 +9,26 @@ describe('two app instances on one PostgreSQL', () => {
   let db: TestDatabase;
   const apps: TestApp[] = [];
   afterEach(async () => {
-    await Promise.all(apps.map((t) => t.close()));
+    await Promise.all(apps.splice(0).map((t) => t.close()));
     await db.drop();
+  });
+
+  it('adopts a database another replica set up, when its own persistent data has no selection file', async () => {
+    db = await createTestDatabase();
+    const env = { ...db.env, ENCRYPTION_SECRET: 'shared-replica-encryption-secret-1234' };
+    const first = await startApp(env);
+    apps.push(first);
+    await setUpWithAdmin(first, 'postgresql');
+
+    // No DB_TYPE, no selection file: only the environment points at the database. (No SETUP_TOKEN
+    // either: an instance waiting for the wizard would write a generated one to its data folder.)
+    const second = await startApp({ ...env, SETUP_TOKEN: '' });
+    apps.push(second);
+    expect(second.app.setup.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
+    expect(JSON.parse(readFileSync(join(second.dataDir, 'db.selection.json'), 'utf8'))).toMatchObject({ type: 'postgresql' });
+    expect(existsSync(join(second.dataDir, 'setup-token'))).toBe(false);
+    expect((await second.setUp('postgresql')).json().error).toBe('already_configured');
+    expect(await db.query('select count(*)::int as n from admin_tokens')).toEqual([{ n: 1 }]);
   });
 
   it('reads a change made on the other within 1 s (LISTEN/NOTIFY), secrets included', async () => {
