@@ -11,6 +11,8 @@ export class TcpProxy {
   constructor(
     readonly port: number,
     private readonly targetPort: number,
+    /** Added to every chunk each way: stretches a setup's phases so a test can act in the middle of one. */
+    private readonly delayMs = 0,
   ) {}
 
   async start(): Promise<void> {
@@ -24,7 +26,14 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      if (this.delayMs === 0) {
+        client.pipe(upstream).pipe(client);
+        return;
+      }
+      // Same delay for every chunk, so order is kept.
+      const forward = (from: Socket, to: Socket) => from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), this.delayMs));
+      forward(client, upstream);
+      forward(upstream, client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

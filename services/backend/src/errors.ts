@@ -54,3 +54,15 @@ export function rootMessage(error: unknown): string {
   if (current instanceof Error) return current.message || current.name;
   return String(current);
 }
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+
+/** Whether an error (or what it wraps) means the database connection failed, not the statement. */
+export function isConnectionError(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: string }).code;
+    if (code && CONNECTION_ERROR_CODES.has(code)) return true;
+    if (/Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(current.message)) return true;
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError } from '../errors.ts';
+import { AppError, isConnectionError } from '../errors.ts';
 
 interface AjvError {
   keyword: string;
@@ -38,6 +38,10 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
       const code = error instanceof SyntaxError ? 'invalid_json' : 'bad_request';
       const message = error instanceof SyntaxError ? 'The body is not valid JSON.' : error.message;
       return reply.status(error.statusCode === 413 || error.statusCode === 415 ? 400 : error.statusCode).send({ error: code, message });
+    }
+    if (isConnectionError(error)) {
+      request.log.warn({ err: error }, 'Database connection failed during a request');
+      return reply.status(503).send({ error: 'database_unavailable', message: 'The database cannot be reached right now. Try again shortly; GET /api/health/ready shows when it is back.' });
     }
     request.log.error({ err: error }, 'Unhandled error');
     return reply.status(500).send({ error: 'internal_error', message: 'Something went wrong on the server. The server log has the details.' });

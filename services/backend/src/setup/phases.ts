@@ -73,7 +73,7 @@ export const SETUP_PHASES = [
         await run.exclusive.migrate();
       } catch (error) {
         if (error instanceof AppError) throw error;
-        throw new MigrationFailedError(`A database migration failed: ${rootMessage(error)}`, { cause: error });
+        throw run.driver.connectionLost(error) ?? new MigrationFailedError(`A database migration failed: ${rootMessage(error)}`, { cause: error });
       }
     },
   },

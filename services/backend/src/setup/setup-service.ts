@@ -252,8 +252,10 @@ export class SetupService {
       }
       await this.releaseLock(run);
     } catch (error) {
-      await this.rollBack(run, error);
-      throw error;
+      // A connection lost in any phase is the database being unavailable (503), not a bug (500).
+      const failure = (!(error instanceof AppError) && run.hasDriver && run.driver.connectionLost(error)) || error;
+      await this.rollBack(run, failure);
+      throw failure;
     }
     this.driver = run.driver;
     setActiveDatabase(run.driver.db);

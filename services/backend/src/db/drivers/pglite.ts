@@ -39,6 +39,8 @@ export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
     type: 'pglite',
     db,
     target: dataDir,
+    // In-process: there is no connection to lose.
+    connectionLost: () => null,
     async ping(timeoutMs) {
       await withTimeout(client.query('select 1'), timeoutMs, `the embedded database did not answer within ${timeoutMs} ms`);
     },

@@ -2,7 +2,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { describeTarget, type PostgresSettings } from '../../config.ts';
-import { DatabaseUnavailableError } from '../../errors.ts';
+import { DatabaseUnavailableError, isConnectionError } from '../../errors.ts';
 import { MIGRATIONS_DIR } from '../../paths.ts';
 import * as schema from '../schema/index.ts';
 import type { DatabaseDriver, DriverLog, ExclusiveSession } from './types.ts';
@@ -43,6 +43,10 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
     type: 'postgresql',
     db: drizzle({ client: pool, schema }),
     target,
+    connectionLost: (error) =>
+      isConnectionError(error)
+        ? new DatabaseUnavailableError(`Lost the connection to PostgreSQL at ${hostPort}: ${explainConnectError(error, settings)}`, { cause: scrub(error, settings) })
+        : null,
     async ping(timeoutMs) {
       try {
         await withTimeout(pool.query('select 1'), timeoutMs, `no answer within ${timeoutMs} ms`);
@@ -57,9 +61,18 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
       } catch (error) {
         throw unavailable(error);
       }
+      // A checked-out client has no pool listener: without this, a dropped connection between two
+      // statements would be an unhandled 'error' event and end the process.
+      let lost: Error | null = null;
+      const onError = (error: Error) => {
+        lost = error;
+        log.warn({ err: scrub(error, settings) }, 'PostgreSQL connection lost while holding the schema lock');
+      };
+      client.on('error', onError);
       try {
         await client.query(SCHEMA_LOCK_SQL);
       } catch (error) {
+        client.off('error', onError);
         client.release(true);
         throw unavailable(error);
       }
@@ -69,10 +82,13 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
         migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }),
         async release() {
           try {
+            if (lost) throw lost;
             await client.query(SCHEMA_UNLOCK_SQL);
+            client.off('error', onError);
             client.release();
           } catch (error) {
             // A broken connection loses its session locks anyway; just drop it.
+            client.off('error', onError);
             client.release(error instanceof Error ? error : true);
           }
         },

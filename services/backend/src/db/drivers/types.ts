@@ -1,4 +1,5 @@
 import type { DatabaseType } from '../../config.ts';
+import type { DatabaseUnavailableError } from '../../errors.ts';
 import type { AppDatabase } from '../index.ts';
 
 /**
@@ -12,6 +13,8 @@ export interface DatabaseDriver {
   readonly target: string;
   /** Throws if the database does not answer within `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;
+  /** The error as a 503 naming where the database is, when it means the connection was lost; else null. */
+  connectionLost(error: unknown): DatabaseUnavailableError | null;
   /** Exclusive access for schema changes across every process that shares this database. */
   lock(): Promise<ExclusiveSession>;
   /**
