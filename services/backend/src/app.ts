@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.ts';
 import { FRONTEND_DIST_DIR } from './paths.ts';
@@ -34,6 +34,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     // Setup's own bodies are tiny; routes that take more raise this per route.
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL, an over-long parameter) get the one shape too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      void reply.code(400).send({ error: 'bad_request', message: `The request could not be routed: ${error.message}` });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: text/plain bodies get a clear 400 instead of reaching a schema as a string.
