@@ -31,7 +31,11 @@ export class TcpProxy {
         return;
       }
       // Same delay for every chunk, so order is kept.
-      const forward = (from: Socket, to: Socket) => from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), this.delayMs));
+      const forward = (from: Socket, to: Socket) => {
+        from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), this.delayMs));
+        // A side that goes away (a killed process) must take the other side with it, as pipe() does.
+        from.on('close', () => setTimeout(() => to.destroy(), this.delayMs));
+      };
       forward(client, upstream);
       forward(upstream, client);
     });

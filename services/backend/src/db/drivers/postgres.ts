@@ -12,6 +12,9 @@ import { withTimeout } from './timeout.ts';
 const SCHEMA_LOCK_SQL = "select pg_advisory_lock(hashtextextended('groundwork.schema', 0))";
 const SCHEMA_UNLOCK_SQL = "select pg_advisory_unlock(hashtextextended('groundwork.schema', 0))";
 const CONNECT_TIMEOUT_MS = 5_000;
+// How long to wait for another process's schema work. A holder that is really working finishes
+// sooner; one behind a dead, half-open connection would otherwise block every replica for hours.
+const SCHEMA_LOCK_WAIT = '60s';
 
 export async function openPostgres(settings: PostgresSettings, poolMax: number, log: DriverLog): Promise<DatabaseDriver> {
   const target = describeTarget(settings.target);
@@ -70,10 +73,17 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
       };
       client.on('error', onError);
       try {
+        await client.query(`set lock_timeout = '${SCHEMA_LOCK_WAIT}'`);
         await client.query(SCHEMA_LOCK_SQL);
+        await client.query('reset lock_timeout');
       } catch (error) {
         client.off('error', onError);
         client.release(true);
+        if ((error as { code?: string }).code === '55P03') {
+          throw new DatabaseUnavailableError(
+            `Another process has held the schema lock on PostgreSQL at ${hostPort} for over ${SCHEMA_LOCK_WAIT} (a setup or migration still running, or a connection that died). Try again; pg_locks shows the holder.`,
+          );
+        }
         throw unavailable(error);
       }
       const db = drizzle({ client, schema });

@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PHASE_NAMES } from '../../services/backend/src/setup/phases.ts';
+import { MIGRATION_TAGS } from '../helpers/migrations.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
+import { freePort, TcpProxy } from '../helpers/tcp-proxy.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const TOKEN = 'sigkill-test-setup-token-123';
+
+describe('the server killed (SIGKILL) in each setup phase', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let data: ReturnType<typeof tempDir>;
+  const servers: ServerProcess[] = [];
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    // 15 ms each way per chunk stretches every phase enough to kill the server inside it.
+    proxy = new TcpProxy(await freePort(), Number(db.env.POSTGRES_PORT), 15);
+    await proxy.start();
+    data = tempDir();
+  });
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.stop('SIGKILL')));
+    await proxy.stop();
+    await db.drop();
+    data.remove();
+  });
+
+  // 2 trials × 5 phases = 10.
+  it.each(PHASE_NAMES.flatMap((phase) => [phase, phase]))('in %s: after a restart it is ready, or unconfigured and a retry succeeds; never stuck, never half', async (phase) => {
+    const env = { ...db.env, PERSISTENT_DATA_DIR: data.path, SETUP_TOKEN: TOKEN, ENCRYPTION_SECRET: 'sigkill-test-encryption-secret-0123456789' };
+    const victim = await spawnServer({ ...env, POSTGRES_PORT: String(proxy.port) });
+    servers.push(victim);
+    void victim.post('/api/db/setup', { type: 'postgresql' }, { 'x-setup-token': TOKEN }).catch(() => {});
+    await victim.waitForStatus((status) => status.phase === phase || status.state === 'ready', 60_000);
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+
+    const selectionWritten = existsSync(join(data.path, 'db.selection.json'));
+    const restarted = await spawnServer(env);
+    servers.push(restarted);
+    const status = await restarted.waitForStatus((s) => s.state !== 'setting_up', 60_000);
+    if (selectionWritten) {
+      expect(status.state).toBe('ready');
+    } else {
+      // Not half: no selection file means not configured, and setup can simply run again.
+      expect(status).toMatchObject({ state: 'unconfigured', configured: false });
+      const retry = await restarted.post('/api/db/setup', { type: 'postgresql' }, { 'x-setup-token': TOKEN });
+      expect(retry.status).toBe(200);
+    }
+    expect((await restarted.get('/api/db/status')).body.state).toBe('ready');
+    expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
+    expect(await db.query('select count(*)::int as n from setup_record')).toEqual([{ n: 1 }]);
+    expect((await restarted.get('/api/health/ready')).status).toBe(200);
+  });
+});
