@@ -2,13 +2,22 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['services/backend/test/**/*.test.ts', 'test/**/*.test.ts'],
-    // One real PostgreSQL server for the whole run; each test file makes its own databases in it.
-    globalSetup: ['test/global-setup.ts'],
-    // A fresh PGlite data folder runs initdb in WASM (3–7 s, far more on a busy 2-core machine).
-    testTimeout: 180_000,
-    hookTimeout: 180_000,
     // Most tests wait on databases and child processes, not on the CPU.
     maxWorkers: 4,
+    projects: [
+      {
+        test: {
+          name: 'backend',
+          include: ['services/backend/test/**/*.test.ts', 'test/**/*.test.ts'],
+          // One real PostgreSQL server for the whole run; each test file makes its own databases in it.
+          globalSetup: ['test/global-setup.ts'],
+          // A fresh PGlite data folder runs initdb in WASM (3–7 s, far more on a busy 2-core machine).
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      // Component tests: Vue single-file components in happy-dom, with the front end's own Vite plugins.
+      'services/frontend/vitest.config.ts',
+    ],
   },
 });

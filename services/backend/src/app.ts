@@ -10,6 +10,8 @@ import { setupPlugin } from './fastify/setup.ts';
 import { adminAuthPlugin } from './fastify/admin-auth.ts';
 import migrationsRoute from './routes/db/migrations.ts';
 import setupRoute from './routes/db/setup.ts';
+import testRoute from './routes/db/test.ts';
+import environmentRoute from './routes/db/environment.ts';
 import statusRoute from './routes/db/status.ts';
 import healthRoutes from './routes/health.ts';
 import pluginsRoute from './routes/plugins.ts';
@@ -52,6 +54,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(healthRoutes);
   await app.register(statusRoute);
   await app.register(setupRoute);
+  await app.register(testRoute);
+  await app.register(environmentRoute);
   await app.register(migrationsRoute);
   await app.register(listSettingsRoute);
   await app.register(settingByKeyRoutes);

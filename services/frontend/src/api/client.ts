@@ -13,10 +13,35 @@ export interface DbStatus {
   error?: string;
 }
 
+/** The phases of setup, in the order the server runs them (GET /api/db/status reports the current one). */
+export const SETUP_PHASES = ['connect', 'migrate', 'settings', 'plugins', 'commit'] as const;
+export type SetupPhase = (typeof SETUP_PHASES)[number];
+
 export interface SetupResult {
   message: string;
   restart_required: boolean;
   database_type: DatabaseType;
+  /** The admin API token, shown this once (absent when setup made none). */
+  admin_token?: string;
+}
+
+export interface ConnectionTestResult {
+  ok: true;
+  type: DatabaseType;
+  version: string;
+  round_trip_ms: number;
+}
+
+/** What the server read from its environment about PostgreSQL; never the password. */
+export interface DatabaseEnvironment {
+  postgresql: {
+    configured: boolean;
+    host?: string;
+    port?: number;
+    database?: string;
+    user?: string;
+    ssl?: boolean;
+  };
 }
 
 export class ApiError extends Error {
@@ -28,6 +53,11 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** Any thrown value as an ApiError, so callers handle one kind of failure. */
+export function toApiError(error: unknown): ApiError {
+  return error instanceof ApiError ? error : new ApiError(0, 'unknown', error instanceof Error ? error.message : String(error));
 }
 
 function isErrorBody(body: unknown): body is { error: string; message: string } {
@@ -61,6 +91,20 @@ export function setUp(type: DatabaseType, token: string): Promise<SetupResult> {
     headers: { 'Content-Type': 'application/json', 'X-Setup-Token': token },
     body: JSON.stringify({ type }),
   });
+}
+
+/** Checks that the database answers, without setting anything up. */
+export function testConnection(type: DatabaseType, token: string): Promise<ConnectionTestResult> {
+  return request<ConnectionTestResult>('/api/db/test', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Setup-Token': token },
+    body: JSON.stringify({ type }),
+  });
+}
+
+/** The PostgreSQL settings the server read from its environment (needs the setup token). */
+export function getDatabaseEnvironment(token: string): Promise<DatabaseEnvironment> {
+  return request<DatabaseEnvironment>('/api/db/environment', { headers: { 'X-Setup-Token': token } });
 }
 
 /**
