@@ -1,21 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnServer, type ServerProcess } from '../../test/helpers/server-process.ts';
+import { spawnServer } from '../../test/helpers/server-process.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
 import { freshDatabase, medianMs, ms, type BenchCase, type BenchResult } from '../lib.ts';
 
 const SECRET = { ENCRYPTION_SECRET: 'benchmark-encryption-secret-0123456789' };
-
-/** Resolves with the ms from `since` until a log line matches. */
-async function waitForLine(server: ServerProcess, pattern: RegExp, since: number): Promise<number> {
-  const deadline = Date.now() + 60_000;
-  while (!server.logs.some((line) => pattern.test(line))) {
-    if (Date.now() > deadline) throw new Error(`No log line matched ${pattern}:\n${server.logs.join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  return performance.now() - since;
-}
 
 function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
@@ -63,7 +53,8 @@ export const bootBench: BenchCase = {
         const boot = await medianMs(rounds, async () => {
           const started = performance.now();
           const server = await spawnServer(env);
-          const elapsed = await waitForLine(server, /Database ready/, started);
+          await server.waitForLog(/Database ready/, 60_000);
+          const elapsed = performance.now() - started;
           await server.stop();
           return elapsed;
         });

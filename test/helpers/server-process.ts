@@ -12,6 +12,8 @@ export interface ServerProcess {
   readonly logs: string[];
   get(path: string): Promise<{ status: number; body: any }>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** Resolves once a log line matches (e.g. the setup link, written after the token file). */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Polls GET /api/db/status until `accept` says yes. */
   waitForStatus(accept: (status: any) => boolean, timeoutMs?: number): Promise<any>;
   /** Sends a signal and resolves with the exit code. */
@@ -69,6 +71,13 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     exited,
     get: (path) => request('GET', path),
     post: (path, body, headers) => request('POST', path, body, headers),
+    async waitForLog(pattern, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!logs.some((line) => pattern.test(line))) {
+        if (Date.now() > deadline) throw new Error(`No log line matched ${pattern}:\n${logs.join('\n')}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    },
     async waitForStatus(accept, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       let last: unknown;

@@ -22,7 +22,8 @@ describe.each(['pglite', 'postgresql'] as const)('a %s server set up through HTT
     db = type === 'postgresql' ? await createTestDatabase() : null;
     const env = { PERSISTENT_DATA_DIR: folder.path, ...db?.env };
     server = await spawnServer(env);
-    await server.waitForStatus((status) => status.state === 'unconfigured');
+    // The link is logged once the token file is written (after checking whether the database was set up elsewhere).
+    await server.waitForLog(/setup\?token=/);
 
     // A generated token: in a 0600 file and in the logged link, never in an answer.
     const tokenFile = join(folder.path, 'setup-token');
