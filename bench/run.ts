@@ -13,10 +13,11 @@ import { pluginsBench } from './cases/plugins.ts';
 import { seedingBench } from './cases/seeding.ts';
 import { setupBench } from './cases/setup.ts';
 import { statusBench } from './cases/status.ts';
+import { statusDuringSetupBench } from './cases/status-during-setup.ts';
 import { wizardSizeBench } from './cases/wizard-size.ts';
 import type { BenchResult } from './lib.ts';
 
-const CASES = [statusBench, setupBench, bootBench, seedingBench, pluginsBench, wizardSizeBench];
+const CASES = [statusBench, setupBench, bootBench, seedingBench, pluginsBench, wizardSizeBench, statusDuringSetupBench];
 
 const quick = process.argv.includes('--quick');
 // `--only 5` runs one benchmark (while working on it); the report is only written for a full run.

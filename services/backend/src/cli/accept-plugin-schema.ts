@@ -6,7 +6,7 @@
 import { loadConfig } from '../config.ts';
 import { pluginSchemas } from '../db/schema/index.ts';
 import { loadPlugins } from '../plugins/loader.ts';
-import { snapshotOf } from '../plugins/schema-sync.ts';
+import { fingerprintOf, snapshotOf } from '../plugins/schema-sync.ts';
 import { sql } from 'drizzle-orm';
 import { runCli, withInstanceDatabase } from './instance-database.ts';
 
@@ -19,7 +19,8 @@ runCli(async () => {
     const why = refused.find((refusal) => refusal.id === id)?.message;
     throw new Error(why ?? `No plugin "${id}" in PLUGINS_DIR (found: ${plugins.map((p) => p.id).join(', ') || 'none'}).`);
   }
-  const { snapshot, hash } = await snapshotOf(plugin);
+  const snapshot = await snapshotOf(plugin);
+  const hash = fingerprintOf(plugin);
   await withInstanceDatabase(async ({ session }) => {
     await session.db
       .insert(pluginSchemas)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { is, SQL, sql } from 'drizzle-orm';
+import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { AppDatabase } from '../db/index.ts';
 import { pluginSchemas } from '../db/schema/index.ts';
 import type * as DrizzleKitApi from 'drizzle-kit/api';
@@ -22,12 +23,36 @@ export class PluginSchemaError extends Error {}
 let kit: Promise<typeof DrizzleKitApi> | null = null;
 const drizzleKit = () => (kit ??= import('drizzle-kit/api'));
 
-/** drizzle-kit's snapshot of the plugin's tables, and a hash of what matters in it (not its random ids). */
-export async function snapshotOf(plugin: GroundworkPlugin): Promise<{ snapshot: Snapshot; hash: string }> {
+/** drizzle-kit's snapshot of the plugin's tables: what a change is computed from. */
+export async function snapshotOf(plugin: GroundworkPlugin): Promise<Snapshot> {
   const { generateDrizzleJson } = await drizzleKit();
-  const snapshot = generateDrizzleJson(plugin.tables) as unknown as Snapshot;
-  const { id: _id, prevId: _prevId, ...content } = snapshot;
-  return { snapshot, hash: createHash('sha256').update(JSON.stringify(content)).digest('hex') };
+  return generateDrizzleJson(plugin.tables) as unknown as Snapshot;
+}
+
+/**
+ * A hash of everything in the plugin's tables that DDL depends on, from Drizzle's own table
+ * config. Cheap: an unchanged plugin is recognised without loading drizzle-kit (~0.5 s and, under
+ * tsx, a few hundred MB that would stay for the life of the process).
+ */
+export function fingerprintOf(plugin: GroundworkPlugin): string {
+  const describeSql = (value: unknown): unknown =>
+    is(value, SQL) ? value.queryChunks.map((chunk) => (chunk && typeof chunk === 'object' && 'value' in chunk ? String(chunk.value) : describeSql(chunk))).join('') : value;
+  const tables = Object.values(plugin.tables).map((table) => {
+    const config = getTableConfig(table);
+    return {
+      name: config.name,
+      columns: config.columns.map((column) => [column.name, column.getSQLType(), column.notNull, column.primary, column.isUnique, column.uniqueName, describeSql(column.default), column.generated?.as]),
+      indexes: config.indexes.map(({ config: index }) => [index.name, index.unique, index.method, index.columns.map((c) => ('name' in c ? c.name : describeSql(c))), describeSql(index.where)]),
+      foreignKeys: config.foreignKeys.map((key) => {
+        const reference = key.reference();
+        return [key.getName(), reference.columns.map((c) => c.name), getTableConfig(reference.foreignTable).name, reference.foreignColumns.map((c) => c.name), key.onDelete, key.onUpdate];
+      }),
+      primaryKeys: config.primaryKeys.map((key) => [key.getName(), key.columns.map((c) => c.name)]),
+      uniques: config.uniqueConstraints.map((unique) => [unique.getName(), unique.columns.map((c) => c.name), unique.nullsNotDistinct]),
+      checks: config.checks.map((check) => [check.name, describeSql(check.value)]),
+    };
+  });
+  return createHash('sha256').update(JSON.stringify(tables)).digest('hex');
 }
 
 /**
@@ -36,12 +61,13 @@ export async function snapshotOf(plugin: GroundworkPlugin): Promise<{ snapshot: 
  * lose data (a dropped or renamed table or column, a changed type). Returns the statements run.
  */
 export async function syncPluginSchema(db: AppDatabase, plugin: GroundworkPlugin, stored: StoredSchema | undefined): Promise<string[]> {
-  const current = await snapshotOf(plugin);
-  if (stored?.snapshotHash === current.hash) return [];
+  const fingerprint = fingerprintOf(plugin);
+  if (stored?.snapshotHash === fingerprint) return [];
 
   const { generateDrizzleJson, generateMigration } = await drizzleKit();
+  const current = await snapshotOf(plugin);
   const previous = (stored?.snapshot ?? generateDrizzleJson({})) as Snapshot;
-  const destructive = destructiveChanges(previous, current.snapshot);
+  const destructive = destructiveChanges(previous, current);
   if (destructive.length > 0) {
     throw new PluginSchemaError(
       `Plugin ${plugin.id}: ${destructive.join('; ')}. Groundwork applies only additive changes; see docs/plugins.md for how to make this one.`,
@@ -49,7 +75,7 @@ export async function syncPluginSchema(db: AppDatabase, plugin: GroundworkPlugin
   }
   let statements: string[];
   try {
-    statements = await generateMigration(previous as never, current.snapshot as never);
+    statements = await generateMigration(previous as never, current as never);
   } catch (error) {
     // drizzle-kit asks a person (rename or drop?) when a change is ambiguous; there is no one to ask here.
     const message = (error as Error).message;
@@ -61,10 +87,10 @@ export async function syncPluginSchema(db: AppDatabase, plugin: GroundworkPlugin
     for (const statement of statements) await tx.execute(sql.raw(statement));
     await tx
       .insert(pluginSchemas)
-      .values({ pluginId: plugin.id, version: plugin.version, snapshot: current.snapshot, snapshotHash: current.hash })
+      .values({ pluginId: plugin.id, version: plugin.version, snapshot: current, snapshotHash: fingerprint })
       .onConflictDoUpdate({
         target: pluginSchemas.pluginId,
-        set: { version: plugin.version, snapshot: current.snapshot, snapshotHash: current.hash, appliedAt: sql`now()` },
+        set: { version: plugin.version, snapshot: current, snapshotHash: fingerprint, appliedAt: sql`now()` },
       });
   });
   return statements;

@@ -1,9 +1,9 @@
 import { jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
- * The schema each plugin's tables were last brought to: drizzle-kit's snapshot of them and its
- * hash. A plugin whose hash is unchanged gets no DDL at all; otherwise the difference is
- * computed from this snapshot.
+ * The schema each plugin's tables were last brought to: drizzle-kit's snapshot of them and a
+ * fingerprint of their definition. A plugin whose fingerprint is unchanged gets no DDL at all;
+ * otherwise the difference is computed from this snapshot.
  */
 export const pluginSchemas = pgTable('plugin_schemas', {
   pluginId: text('plugin_id').primaryKey(),
