@@ -82,7 +82,7 @@ export const bootBench: BenchCase = {
           note:
             type === 'pglite'
               ? 'bounded by PGlite: its WebAssembly heap only grows (a process that merely reopens a data folder is ~300 MB before any query). initdb in a worker thread brought this from 885 MB; passing the compiled module to the worker and smaller postgresql.conf buffers are the next steps'
-              : 'both run TypeScript through tsx as `npm start` does; tsx\'s compiler and the OpenAPI UI stay resident. A compiled production build (planned with the Dockerfile work) removes tsx',
+              : 'both run TypeScript through tsx as `npm start` does; tsx\'s compiler, the OpenAPI UI and, after a first setup with plugins, drizzle-kit\'s API (~50 MB; loaded through require(), since as ESM under tsx it cost +330 MB) stay resident. Next: a compiled build without tsx, and drizzle-kit in a worker thread',
         });
       } finally {
         await database?.drop();

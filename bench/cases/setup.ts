@@ -94,7 +94,7 @@ export const setupBench: BenchCase = {
         ratio: postgresRatio,
         goal: '≤ 1.3×',
         met: postgresRatio <= 1.3,
-        note: 'what bounds the rest is work setup must do and the baseline does not: connect ~12 ms (pool, ping), migrate ~37 ms (advisory lock on its own connection, Drizzle\'s schema, bookkeeping table and rows), settings ~15 ms (key check, two seed statements, load; the LISTEN connection opens meanwhile), commit ~6 ms (setup record, admin token transaction, selection file written with fsync). Seeding was 4× slower before it moved to unnest() arrays',
+        note: 'what bounds the rest is work setup must do and the baseline does not: connect ~12 ms (pool, ping), migrate ~37 ms (advisory lock on its own connection, Drizzle\'s schema, bookkeeping table and rows), settings ~15 ms (key check, two seed statements, load; the LISTEN connection opens meanwhile), commit ~6 ms (setup record, admin token transaction, selection file written with fsync), and plugins: the two example plugins\' tables, whose DDL drizzle-kit computes (loading it is most of the gap since plugins landed). Seeding was 4× slower before it moved to unnest() arrays',
       },
       {
         what: '#3 setup on PGlite: POST /api/db/setup to 200',
