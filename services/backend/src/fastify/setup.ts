@@ -22,6 +22,7 @@ function coreDatabaseNames(): string[] {
 
 declare module 'fastify' {
   interface FastifyInstance {
+    config: Config;
     setup: SetupService;
     settings: SettingsStore;
     plugins: PluginRegistry;
@@ -43,6 +44,7 @@ export const setupPlugin = fp(
     const settings = new SettingsStore(groups, new EncryptionKeys(options.config, app.log), app.log);
     const plugins = new PluginRegistry(loaded, options.config.disabledPlugins, settings, app.log);
     const setup = new SetupService(options.config, app.log, settings, plugins);
+    app.decorate('config', options.config);
     app.decorate('setup', setup);
     app.decorate('settings', settings);
     app.decorate('plugins', plugins);

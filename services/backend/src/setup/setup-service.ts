@@ -3,9 +3,7 @@ import type { Config, DatabaseType } from '../config.ts';
 import { DatabaseNotReadyError, setActiveDatabase, type AppDatabase } from '../db/index.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
-import { openDriver, PostgresNotConfiguredError, type DatabaseDriver } from '../db/drivers/index.ts';
-import { withTimeout } from '../db/drivers/timeout.ts';
-import { sql } from 'drizzle-orm';
+import type { DatabaseDriver } from '../db/drivers/index.ts';
 import { readSelection } from '../db/selection.ts';
 import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
 import { SETUP_PHASES, SetupRun, type PhaseName } from './phases.ts';
@@ -33,31 +31,9 @@ export interface SetupResult {
   admin_token?: string;
 }
 
-export interface ConnectionTestResult {
-  ok: true;
-  type: DatabaseType;
-  /** The server's `select version()`, or a description of the embedded database. */
-  version: string;
-  /** Time for `select version()` to come back, in milliseconds (0 for PGlite: nothing was opened). */
-  round_trip_ms: number;
-}
-
-/** What the server read from its environment about PostgreSQL; never the password. */
-export interface DatabaseEnvironment {
-  postgresql: {
-    configured: boolean;
-    host?: string;
-    port?: number;
-    database?: string;
-    user?: string;
-    ssl?: boolean;
-  };
-}
-
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 const READINESS_CACHE_MS = 2_000;
-const TEST_QUERY_TIMEOUT_MS = 5_000;
 const PING_TIMEOUT_MS = 1_500;
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
@@ -171,46 +147,13 @@ export class SetupService {
    * file, no state change, no migrations. PostgreSQL: a one-connection pool runs `select version()`
    * and is closed again. PGlite: nothing is created (it would make the data folder), the answer says so.
    */
-  async testConnection(type: DatabaseType, presentedToken: string | undefined): Promise<ConnectionTestResult> {
+  /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
+  authorizeSetupStep(presentedToken: string | undefined): void {
     this.assertCanSetUp();
     this.token.verify(presentedToken);
-    if (type === 'pglite') {
-      return { ok: true, type, version: 'PGlite (embedded PostgreSQL, runs inside the server; nothing to connect to)', round_trip_ms: 0 };
-    }
-    const postgres = this.config.postgres;
-    if (!postgres) throw new PostgresNotConfiguredError();
-    const hostPort = `${postgres.target.host}:${postgres.target.port}`;
-    const driver = await openDriver(type, { ...this.config, poolMax: 1 }, this.log);
-    try {
-      const started = performance.now();
-      const result = await withTimeout(
-        driver.db.execute(sql`select version() as version`),
-        TEST_QUERY_TIMEOUT_MS,
-        `no answer within ${TEST_QUERY_TIMEOUT_MS / 1000} s`,
-      );
-      const roundTripMs = Math.round((performance.now() - started) * 10) / 10;
-      // Both drivers answer raw SQL with `{ rows }`; the pg-core type leaves the shape open.
-      const version = (result as { rows?: { version?: unknown }[] }).rows?.[0]?.version;
-      this.log.info({ target: driver.target, ms: roundTripMs }, 'Connection test to PostgreSQL succeeded');
-      return { ok: true, type, version: typeof version === 'string' ? version : 'unknown', round_trip_ms: roundTripMs };
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      const detail = postgres.password ? rootMessage(error).split(postgres.password).join('***') : rootMessage(error);
-      throw new DatabaseUnavailableError(`PostgreSQL at ${hostPort} did not answer the test query: ${detail}`);
-    } finally {
-      await driver.close().catch((error: unknown) => this.log.warn({ err: error }, 'Closing the test connection failed'));
-    }
   }
 
-  /** The PostgreSQL settings the server read from its environment, for the wizard to show. Needs the setup token. */
-  databaseEnvironment(presentedToken: string | undefined): DatabaseEnvironment {
-    this.assertCanSetUp();
-    this.token.verify(presentedToken);
-    const postgres = this.config.postgres;
-    if (!postgres) return { postgresql: { configured: false } };
-    const { host, port, database, user, ssl } = postgres.target;
-    return { postgresql: { configured: true, host, port, database, user, ssl } };
-  }
+
 
   /** This app's database; DatabaseNotReadyError (503) until setup or boot has finished. */
   database(): AppDatabase {

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorRef } from '../../schemas/common.ts';
+import { databaseEnvironment } from '../../setup/connection-test.ts';
 
 const EnvironmentResponse = Type.Object(
   {
@@ -32,7 +33,10 @@ const environmentRoute: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: EnvironmentResponse, '4xx': errorRef },
       },
     },
-    async (request) => app.setup.databaseEnvironment(request.headers['x-setup-token']),
+    async (request) => {
+      app.setup.authorizeSetupStep(request.headers['x-setup-token']);
+      return databaseEnvironment(app.config);
+    },
   );
 };
 

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DatabaseTypeSchema, errorRef } from '../../schemas/common.ts';
+import { testConnection } from '../../setup/connection-test.ts';
 
 const TestBody = Type.Object({ type: DatabaseTypeSchema }, { additionalProperties: false });
 
@@ -32,7 +33,10 @@ const testRoute: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TestResponse, '4xx': errorRef, '5xx': errorRef },
       },
     },
-    async (request) => app.setup.testConnection(request.body.type, request.headers['x-setup-token']),
+    async (request) => {
+      app.setup.authorizeSetupStep(request.headers['x-setup-token']);
+      return testConnection(app.config, request.log, request.body.type);
+    },
   );
 };
 
