@@ -52,6 +52,14 @@ describe('GET /api/db/status', () => {
     expect(setup.json()).toEqual({ error: 'storage_error', message: expect.stringContaining('does not exist') });
   });
 
+  it('reports a PERSISTENT_DATA_DIR it cannot write to (even as root: /proc) and writes nothing', async () => {
+    t = await startApp({}, { dataDir: '/proc' });
+    expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/proc\) is not writable/) });
+    const setup = await t.setUp('pglite');
+    expect(setup.statusCode).toBe(500);
+    expect(setup.json()).toEqual({ error: 'storage_error', message: expect.stringContaining('is not writable') });
+  });
+
   it('never returns the setup token', async () => {
     t = await startApp({ SETUP_TOKEN: '' });
     const token = readFileSync(join(t.dataDir, 'setup-token'), 'utf8').trim();
