@@ -90,6 +90,7 @@ describe('a generated suite of malformed requests', () => {
         for (const token of SETUP_TOKENS) {
           const headers: Record<string, string> = token === undefined ? {} : { 'x-setup-token': token };
           requests.push({ what: `setup ${contentType} ${token?.slice(0, 8)} ${String(body).slice(0, 40)}`, app: unconfigured, options: { method: 'POST', url: '/api/db/setup', ...withBody(body, contentType, headers) } });
+          requests.push({ what: `test connection ${contentType} ${token?.slice(0, 8)} ${String(body).slice(0, 40)}`, app: unconfigured, options: { method: 'POST', url: '/api/db/test', ...withBody(body, contentType, headers) } });
         }
         requests.push({
           what: `put setting ${contentType} ${String(body).slice(0, 40)}`,
@@ -105,6 +106,7 @@ describe('a generated suite of malformed requests', () => {
     }
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH'] as const) {
       requests.push({ what: `${method} /api/db/setup`, app: unconfigured, options: { method, url: '/api/db/setup' } });
+      requests.push({ what: `${method} /api/db/test`, app: unconfigured, options: { method, url: '/api/db/test' } });
     }
     for (const url of ['/api/settings/mail', '/api/settings/.port', '/api/settings/MAIL.PORT', `/api/settings/${'a'.repeat(300)}.b`, '/api/settings/mail.port%00', '/api/settings/../db/setup', '/api/settings/mail.nothing']) {
       requests.push({ what: `GET ${url}`, app: ready, options: { method: 'GET', url, headers: { authorization: `Bearer ${adminToken}` } } });
@@ -112,7 +114,7 @@ describe('a generated suite of malformed requests', () => {
     for (const authorization of ['', 'Bearer', 'Bearer ', `bearer ${'x'.repeat(10_000)}`, 'Token abc', `Bearer ${adminToken}x`, `Basic ${Buffer.from('admin:admin').toString('base64')}`]) {
       requests.push({ what: `auth ${authorization.slice(0, 20)}`, app: ready, options: { method: 'GET', url: '/api/settings', headers: { authorization } } });
     }
-    expect(requests.length).toBeGreaterThanOrEqual(500);
+    expect(requests.length).toBeGreaterThanOrEqual(1_000);
 
     const filesBefore = [snapshotFiles(unconfigured.dataDir), snapshotFiles(ready.dataDir)];
     const settingsBefore = await ready.app.setup.database().select().from(globalSettings).orderBy(globalSettings.key);
