@@ -44,6 +44,50 @@ export interface DatabaseEnvironment {
   };
 }
 
+/** GET /api/db/migrations: tags of this release's migrations, oldest first. */
+export interface MigrationsList {
+  applied: string[];
+  pending: string[];
+}
+
+/** A setting as GET /api/settings shows it. The server never sends `value` or `default` of an encrypted one. */
+export interface SettingView {
+  key: string;
+  group: string;
+  name: string;
+  description: string;
+  type: 'string' | 'number' | 'boolean' | 'json';
+  encrypted: boolean;
+  required: boolean;
+  validation?: { min?: number; max?: number; integer?: boolean; pattern?: string; enum?: (string | number)[] };
+  is_set: boolean;
+  value?: unknown;
+  default?: unknown;
+}
+
+export interface SettingsGroup {
+  id: string;
+  name: string;
+  description: string;
+  sortOrder: number;
+  settings: SettingView[];
+}
+
+export type PluginStatus = 'pending' | 'active' | 'failed' | 'disabled';
+
+/** A plugin as GET /api/plugins shows it. */
+export interface PluginView {
+  id: string;
+  name: string | null;
+  version: string | null;
+  status: PluginStatus;
+  /** Prefixed table names. */
+  tables: string[];
+  error: string | null;
+  /** DDL statements the last schema sync ran (0: nothing changed). */
+  ddl_statements: number;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -105,6 +149,26 @@ export function testConnection(type: DatabaseType, token: string): Promise<Conne
 /** The PostgreSQL settings the server read from its environment (needs the setup token). */
 export function getDatabaseEnvironment(token: string): Promise<DatabaseEnvironment> {
   return request<DatabaseEnvironment>('/api/db/environment', { headers: { 'X-Setup-Token': token } });
+}
+
+/** Migrations applied to the database and any still pending (answers only once the database is ready). */
+export function getMigrations(): Promise<MigrationsList> {
+  return request<MigrationsList>('/api/db/migrations');
+}
+
+/** The scheme the backend's requireAdmin reads (services/backend/src/fastify/admin-auth.ts). */
+function adminHeaders(token: string): Record<string, string> {
+  return { Authorization: `Bearer ${token}` };
+}
+
+/** Global settings by group (needs the admin token). Secrets come without their values. */
+export async function getSettingsGroups(token: string): Promise<SettingsGroup[]> {
+  return (await request<{ groups: SettingsGroup[] }>('/api/settings', { headers: adminHeaders(token) })).groups;
+}
+
+/** Plugins with their status and tables (needs the admin token). */
+export async function getPlugins(token: string): Promise<PluginView[]> {
+  return (await request<{ plugins: PluginView[] }>('/api/plugins', { headers: adminHeaders(token) })).plugins;
 }
 
 /**
