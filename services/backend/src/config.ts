@@ -22,6 +22,7 @@ export const EnvSchema = Type.Object({
   POSTGRES_PASSWORD: Type.Optional(Type.String()),
   POSTGRES_SSL: Type.Boolean({ default: false }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 15_000 }),
   DB_TYPE: Type.Optional(Type.Enum(DATABASE_TYPES)),
   SETUP_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   ENCRYPTION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
@@ -54,6 +55,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   postgres: PostgresSettings | null;
   poolMax: number;
+  /** How long a request's query may wait for PostgreSQL before it fails with a 503 (not schema work). */
+  queryTimeoutMs: number;
   dbType: DatabaseType | null;
   setupToken: string | null;
   /** Derives the key for encrypted settings; without it a key file is generated at setup. */
@@ -98,6 +101,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: valid.LOG_LEVEL,
     postgres,
     poolMax: valid.DB_POOL_MAX,
+    queryTimeoutMs: valid.DB_QUERY_TIMEOUT_MS,
     dbType: valid.DB_TYPE ?? null,
     setupToken: valid.SETUP_TOKEN ?? null,
     encryptionSecret: valid.ENCRYPTION_SECRET ?? null,

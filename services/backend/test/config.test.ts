@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       postgres: null,
       poolMax: 10,
+      queryTimeoutMs: 15_000,
       dbType: null,
       setupToken: null,
       encryptionSecret: null,

@@ -10,16 +10,18 @@ import { SettingsCipher, writeKeyFile } from '../global-settings/crypto.ts';
 import { EncryptionKeys } from '../global-settings/keys.ts';
 import { rotateEncryptionKey } from '../global-settings/rotate.ts';
 import { settingsEncryption } from '../db/schema/index.ts';
+import { LISTEN_APPLICATION_NAME } from '../db/drivers/postgres.ts';
 import { cliLog, runCli, withInstanceDatabase } from './instance-database.ts';
 
 runCli(async () => {
   await withInstanceDatabase(async ({ config, session }) => {
+    // Every running server keeps one LISTEN connection for setting changes; this command has none.
     const [others] = await session.db
       .select({ count: sql<number>`count(*)::int` })
       .from(sql`pg_stat_activity`)
-      .where(sql`datname = current_database() and application_name like 'groundwork%' and pid <> pg_backend_pid()`);
+      .where(sql`datname = current_database() and application_name = ${LISTEN_APPLICATION_NAME}`);
     const running = others?.count ?? 0;
-    if (running > 0) throw new Error(`${running} connection(s) from running Groundwork servers use this database. Stop every server first, then rotate.`);
+    if (running > 0) throw new Error(`${running} running Groundwork server(s) use this database. Stop every server first, then rotate.`);
 
     const keys = new EncryptionKeys(config, cliLog);
     const [recorded] = await session.db.select({ keyId: settingsEncryption.keyId }).from(settingsEncryption);

@@ -26,5 +26,5 @@ export function pgliteDataDir(config: Config): string {
 export async function openDriver(type: DatabaseType, config: Config, log: DriverLog): Promise<DatabaseDriver> {
   if (type === 'pglite') return (await import('./pglite.ts')).openPglite(pgliteDataDir(config));
   if (!config.postgres) throw new PostgresNotConfiguredError();
-  return (await import('./postgres.ts')).openPostgres(config.postgres, config.poolMax, log);
+  return (await import('./postgres.ts')).openPostgres(config.postgres, { max: config.poolMax, queryTimeoutMs: config.queryTimeoutMs }, log);
 }

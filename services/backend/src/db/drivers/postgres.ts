@@ -10,21 +10,36 @@ import { withTimeout } from './timeout.ts';
 
 // One lock for every process that changes this database's schema (setup, boot, `npm run db:migrate`).
 const SCHEMA_LOCK_SQL = "select pg_advisory_lock(hashtextextended('groundwork.schema', 0))";
-const SCHEMA_UNLOCK_SQL = "select pg_advisory_unlock(hashtextextended('groundwork.schema', 0))";
+/** How a server's LISTEN connection names itself: one per running server (`settings:rotate-key` counts them). */
+export const LISTEN_APPLICATION_NAME = 'groundwork-listen';
 const CONNECT_TIMEOUT_MS = 5_000;
+// TCP keepalive probes start after this much silence, so a connection behind a partition is found
+// dead in minutes rather than the OS default of two hours (schema work has no query timeout).
+const KEEPALIVE_AFTER_MS = 10_000;
 // How long to wait for another process's schema work. A holder that is really working finishes
 // sooner; one behind a dead, half-open connection would otherwise block every replica for hours.
 const SCHEMA_LOCK_WAIT = '60s';
 
-export async function openPostgres(settings: PostgresSettings, poolMax: number, log: DriverLog): Promise<DatabaseDriver> {
+export interface PoolOptions {
+  max: number;
+  /**
+   * How long a query from the pool may go unanswered. Without it, a request whose connection sits
+   * behind a network partition (no reset, no answer) would wait for TCP to give up: hours.
+   */
+  queryTimeoutMs: number;
+}
+
+export async function openPostgres(settings: PostgresSettings, poolOptions: PoolOptions, log: DriverLog): Promise<DatabaseDriver> {
   const target = describeTarget(settings.target);
   const hostPort = `${settings.target.host}:${settings.target.port}`;
   const pool = new pg.Pool({
     ...settings.connection,
-    max: poolMax,
+    max: poolOptions.max,
+    query_timeout: poolOptions.queryTimeoutMs,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_AFTER_MS,
     application_name: 'groundwork',
   });
   // An idle connection dropped by the server (restart, failover) must not crash the process.
@@ -58,17 +73,18 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
       }
     },
     async lock(): Promise<ExclusiveSession> {
-      let client: pg.PoolClient;
+      // A connection of its own, outside the pool: schema work (a migration on a big table) may rightly
+      // take longer than a request's query timeout, and must not take a pool slot from requests.
+      const client = dedicatedClient(settings, 'groundwork-schema');
       try {
-        client = await pool.connect();
+        await client.connect();
       } catch (error) {
+        await client.end().catch(() => {});
         throw unavailable(error);
       }
-      // A checked-out client has no pool listener: without this, a dropped connection between two
-      // statements would be an unhandled 'error' event and end the process.
-      let lost: Error | null = null;
+      // Without a listener, a dropped connection between two statements would be an unhandled
+      // 'error' event and end the process.
       const onError = (error: Error) => {
-        lost = error;
         log.warn({ err: scrub(error, settings) }, 'PostgreSQL connection lost while holding the schema lock');
       };
       client.on('error', onError);
@@ -78,7 +94,7 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
         await client.query('reset lock_timeout');
       } catch (error) {
         client.off('error', onError);
-        client.release(true);
+        await client.end().catch(() => {});
         if ((error as { code?: string }).code === '55P03') {
           throw new DatabaseUnavailableError(
             `Another process has held the schema lock on PostgreSQL at ${hostPort} for over ${SCHEMA_LOCK_WAIT} (a setup or migration still running, or a connection that died). Try again; pg_locks shows the holder.`,
@@ -91,16 +107,9 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
         db,
         migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }),
         async release() {
-          try {
-            if (lost) throw lost;
-            await client.query(SCHEMA_UNLOCK_SQL);
-            client.off('error', onError);
-            client.release();
-          } catch (error) {
-            // A broken connection loses its session locks anyway; just drop it.
-            client.off('error', onError);
-            client.release(error instanceof Error ? error : true);
-          }
+          // Ending the session releases its advisory lock (and a broken one has lost it already).
+          client.off('error', onError);
+          await client.end().catch(() => {});
         },
       };
     },
@@ -115,6 +124,17 @@ export async function openPostgres(settings: PostgresSettings, poolMax: number, 
       await pool.end();
     },
   };
+}
+
+/** A connection outside the pool, for work that holds a session: no query timeout, found dead by keepalive. */
+function dedicatedClient(settings: PostgresSettings, applicationName: string): pg.Client {
+  return new pg.Client({
+    ...settings.connection,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_AFTER_MS,
+    application_name: applicationName,
+  });
 }
 
 /**
@@ -136,7 +156,7 @@ class Listener {
 
   async start(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ ...this.settings.connection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: 'groundwork-listen' });
+    const client = dedicatedClient(this.settings, LISTEN_APPLICATION_NAME);
     client.on('notification', (message) => {
       if (message.channel === this.channel) this.onMessage(message.payload ?? '');
     });
