@@ -1,0 +1,171 @@
+/**
+ * The setup wizard end to end, in real Chromium (Debian's package, driven by playwright-core),
+ * against a server started fresh as `npm start` starts it, serving the built front end.
+ * Every step is done by clicking; a screenshot of each lands in test/artifacts/.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { REPO_ROOT } from '../../services/backend/src/paths.ts';
+import { ARTIFACTS_DIR, launchChromium } from '../helpers/browser.ts';
+import { MIGRATION_TAGS } from '../helpers/migrations.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const SETUP_LINK = /Open (http:\/\/\S+\/setup\?token=\S+) /;
+
+describe('the /setup wizard in Chromium', () => {
+  let browser: Browser;
+  let server: ServerProcess | undefined;
+  let db: TestDatabase | undefined;
+  const folders: Array<{ remove(): void }> = [];
+
+  beforeAll(async () => {
+    // The server serves services/frontend/dist, as after `npm start`; build it from this checkout.
+    execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    await server?.stop();
+    await db?.drop();
+    server = db = undefined;
+    for (const folder of folders.splice(0)) folder.remove();
+  });
+
+  /** A fresh server with no database chosen, its setup token generated (as on a first `npm start`). */
+  async function startFreshServer(env: Record<string, string> = {}) {
+    const folder = tempDir();
+    folders.push(folder);
+    server = await spawnServer({ PERSISTENT_DATA_DIR: folder.path, ...env });
+    await server.waitForLog(SETUP_LINK);
+    const link = SETUP_LINK.exec(server.logs.find((line) => SETUP_LINK.test(line))!)![1]!;
+    return { server, link, dataDir: folder.path };
+  }
+
+  /** A page in a new browser context; when the test fails, a screenshot shows where it stopped. */
+  async function newPage(name: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    onTestFailed(async () => {
+      await shot(page, `${name}-FAILED`).catch(() => {});
+    });
+    return page;
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+
+  it('completes every step by clicking, on the embedded database; the status page then shows it ready', async () => {
+    db = await createTestDatabase();
+    // PostgreSQL settings in the environment, so step 2 can show them and test the connection.
+    const { server, link } = await startFreshServer(db.env);
+    const page = await newPage('happy-path');
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(`${message.text()} (${message.location().url})`));
+
+    // Any page goes to /setup while nothing is set up.
+    await page.goto(server.url + '/');
+    await page.waitForURL('**/setup');
+
+    // 1. Welcome: the token from the log's link is filled in.
+    await page.goto(link);
+    await expect.poll(() => page.getByRole('heading', { name: 'Welcome' }).isVisible()).toBe(true);
+    expect(await page.getByLabel('Setup token').inputValue()).toBe(new URL(link).searchParams.get('token'));
+    await shot(page, '1-token');
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    // 2. Database: what the server read about PostgreSQL (never the password), and a connection test.
+    await page.getByRole('heading', { name: 'Choose a database' }).waitFor();
+    await page.getByLabel('PostgreSQL server').check();
+    await expect.poll(() => page.locator('.facts').innerText()).toContain(db.env.POSTGRES_DATABASE);
+    expect(await page.content()).not.toContain(db.env.POSTGRES_PASSWORD);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText(/Connected\. The server answered in [\d.]+ ms/).waitFor();
+    await shot(page, '2-database-postgresql-tested');
+    await page.getByLabel('Embedded (PGlite)').check();
+    await shot(page, '2-database-embedded');
+    await page.getByRole('button', { name: 'Set up with the embedded database' }).click();
+
+    // 3. Set up: live phases, then 4. Done with the admin token shown once.
+    await page.getByRole('heading', { name: 'Setting up' }).waitFor();
+    // Live: a phase the server reports as running shows as running (PGlite's first start takes seconds).
+    await page.locator('.phases li.phase-running').waitFor();
+    await shot(page, '3-progress');
+    await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 120_000 });
+    const adminToken = await page.getByLabel('Admin token').inputValue();
+    expect(adminToken).toMatch(/\S{20,}/);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(adminToken);
+    await shot(page, '4-done');
+
+    // The server says ready, and the status page shows it.
+    const status = await server.get('/api/db/status');
+    expect(status.body).toMatchObject({ configured: true, state: 'ready', type: 'pglite', dialect: 'postgresql' });
+    await page.getByRole('link', { name: 'status page' }).click();
+    await page.getByRole('heading', { name: 'Status' }).waitFor();
+    await expect.poll(() => page.locator('.facts').first().innerText()).toMatch(/State\s+ready/);
+    expect(await page.locator('.facts').first().innerText()).toMatch(/Database type\s+Embedded \(PGlite\)/);
+    await page.getByText(`${MIGRATION_TAGS.length} migrations applied`).click();
+    for (const tag of MIGRATION_TAGS) await page.getByText(tag, { exact: true }).waitFor();
+
+    // With the admin token: settings groups, and plugins with their tables.
+    await page.getByLabel('Admin token').fill(adminToken);
+    await page.getByRole('button', { name: 'Show details' }).click();
+    await page.getByRole('heading', { name: 'Plugins' }).waitFor();
+    await page.getByText('notes_notes', { exact: true }).waitFor();
+    await page.getByText('Mail (SMTP)', { exact: true }).waitFor();
+    expect(await page.evaluate('[sessionStorage.length, localStorage.length]')).toEqual([1, 0]);
+    await shot(page, '5-status');
+
+    // Once set up, /setup goes home.
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Status' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+
+    // How it looks on a phone, in dark mode.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, '6-status-phone-dark');
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    expect(consoleErrors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a wrong token is refused in plain words beside the token step; the right one then goes through', async () => {
+    const { server, link, dataDir } = await startFreshServer();
+    const page = await newPage('wrong-token');
+    await page.setViewportSize({ width: 390, height: 844 });
+
+    await page.goto(`${server.url}/setup?token=not-the-right-token`);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(/did not accept the setup token/);
+    expect(await page.getByLabel('Setup token').getAttribute('aria-invalid')).toBe('true');
+    await shot(page, 'error-1-wrong-token');
+
+    // The token the server saved for whoever runs it (the same as in the log's link).
+    const token = readFileSync(join(dataDir, 'setup-token'), 'utf8').trim();
+    expect(token).toBe(new URL(link).searchParams.get('token'));
+    await page.getByLabel('Setup token').fill(token);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Choose a database' }).waitFor();
+    // No PostgreSQL in this server's environment: the option says what to set.
+    await page.getByLabel('PostgreSQL server').check();
+    await page.getByText('PostgreSQL is not configured on this server').waitFor();
+    await shot(page, 'error-2-postgresql-not-configured');
+    await page.getByLabel('Embedded (PGlite)').check();
+    await page.getByRole('button', { name: 'Set up with the embedded database' }).click();
+    await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 120_000 });
+    await shot(page, 'error-3-done');
+    expect((await server.get('/api/db/status')).body).toMatchObject({ configured: true, state: 'ready' });
+    await page.context().close();
+  });
+});
