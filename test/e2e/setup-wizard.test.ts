@@ -168,4 +168,55 @@ describe('the /setup wizard in Chromium', () => {
     expect((await server.get('/api/db/status')).body).toMatchObject({ configured: true, state: 'ready' });
     await page.context().close();
   });
+
+  it('works by keyboard alone, with visible focus; a second tab that set up too late is told the instance is set up', async () => {
+    const { server, link } = await startFreshServer();
+    const page = await newPage('keyboard');
+    const late = await newPage('second-tab');
+
+    // The second tab gets as far as the database choice, then waits.
+    await late.goto(link);
+    await late.getByRole('button', { name: 'Continue' }).click();
+    await late.getByRole('heading', { name: 'Choose a database' }).waitFor();
+
+    /** Presses Tab until the focused element's text or label matches; asserts focus is visible on the way. */
+    const tabTo = async (name: RegExp) => {
+      for (let presses = 0; presses < 15; presses += 1) {
+        await page.keyboard.press('Tab');
+        const focused = await page.evaluate<{ text: string; outline: string }>(
+          `(() => { const el = document.activeElement; const style = getComputedStyle(el);
+             return { text: (el.innerText || el.labels?.[0]?.innerText || '').trim(), outline: style.outlineStyle + ' ' + style.outlineWidth }; })()`,
+        );
+        expect(focused.outline, `focus on "${focused.text}" is not visible`).not.toMatch(/^none|\b0px$/);
+        if (name.test(focused.text)) return;
+      }
+      throw new Error(`Tab never reached ${name}`);
+    };
+
+    await page.goto(link);
+    await tabTo(/^Setup token$|^Continue$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Choose a database' }).waitFor();
+    await tabTo(/Embedded \(PGlite\)/);
+    // Arrow keys move between the options of a radio group; end on the embedded database.
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getByLabel('PostgreSQL server').isChecked()).toBe(true);
+    await page.keyboard.press('ArrowUp');
+    expect(await page.getByLabel('Embedded (PGlite)').isChecked()).toBe(true);
+    await tabTo(/^Set up with the embedded database$/);
+    await shot(page, 'keyboard-1-focus-on-set-up');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 120_000 });
+    await tabTo(/^Copy$/);
+    await shot(page, 'keyboard-2-done');
+
+    // The other tab now tries: 409, said in plain words, with the way home.
+    await late.getByRole('button', { name: 'Set up with the embedded database' }).click();
+    await late.getByRole('heading', { name: 'Already set up' }).waitFor();
+    await shot(late, 'second-tab-already-set-up');
+    await late.getByRole('link', { name: 'Go to the status page' }).click();
+    await late.getByRole('heading', { name: 'Status' }).waitFor();
+    expect((await server.get('/api/db/status')).body).toMatchObject({ configured: true, state: 'ready' });
+    await Promise.all([page.context().close(), late.context().close()]);
+  });
 });
