@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PHASE_NAMES } from '../../services/backend/src/setup/phases.ts';
+import { SETUP_PHASE_NAMES } from '../../services/backend/src/schemas/database.ts';
 import { MIGRATION_TAGS } from '../helpers/migrations.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
@@ -30,7 +30,7 @@ describe('the server killed (SIGKILL) in each setup phase', () => {
   });
 
   // 2 trials × 5 phases = 10.
-  it.each(PHASE_NAMES.flatMap((phase) => [phase, phase]))('in %s: after a restart it is ready, or unconfigured and a retry succeeds; never stuck, never half', async (phase) => {
+  it.each(SETUP_PHASE_NAMES.flatMap((phase) => [phase, phase]))('in %s: after a restart it is ready, or unconfigured and a retry succeeds; never stuck, never half', async (phase) => {
     const env = { ...db.env, PERSISTENT_DATA_DIR: data.path, SETUP_TOKEN: TOKEN, ENCRYPTION_SECRET: 'sigkill-test-encryption-secret-0123456789' };
     const victim = await spawnServer({ ...env, POSTGRES_PORT: String(proxy.port) });
     servers.push(victim);

@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { DEFAULT_PERSISTENT_DATA_DIR, DEFAULT_PLUGINS_DIR } from './paths.ts';
+import { DATABASE_TYPES, type DatabaseType } from './schemas/database.ts';
 
-export const DATABASE_TYPES = ['pglite', 'postgresql'] as const;
-export type DatabaseType = (typeof DATABASE_TYPES)[number];
+export type { DatabaseType } from './schemas/database.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
-import { DATABASE_TYPES } from '../config.ts';
+import { DATABASE_TYPES } from '../schemas/database.ts';
 import { writeFileAtomic } from '../storage.ts';
 
 export const SELECTION_FILE_NAME = 'db.selection.json';

@@ -5,22 +5,12 @@ import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { SettingsGroupDefinition } from '../global-settings/define.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
 import { rootMessage } from '../errors.ts';
+import type { PluginStatus, PluginView } from '../schemas/plugins.ts';
 import type { GroundworkPlugin, PluginContext } from './define.ts';
 import type { RefusedPlugin } from './loader.ts';
 import { syncPluginSchema } from './schema-sync.ts';
 
-export type PluginStatus = 'pending' | 'active' | 'failed' | 'disabled';
-
-export interface PluginView {
-  id: string;
-  name: string | null;
-  version: string | null;
-  status: PluginStatus;
-  tables: string[];
-  error: string | null;
-  /** DDL statements the last schema sync ran for this plugin (0 when nothing changed). */
-  ddl_statements: number;
-}
+export type { PluginStatus, PluginView } from '../schemas/plugins.ts';
 
 interface PluginState {
   plugin: GroundworkPlugin | null;

@@ -1,27 +1,10 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorRef } from '../schemas/common.ts';
+import { PluginViewSchema } from '../schemas/plugins.ts';
 import { adminSecurity } from '../schemas/settings.ts';
 
-const PluginsResponse = Type.Object(
-  {
-    plugins: Type.Array(
-      Type.Object(
-        {
-          id: Type.String(),
-          name: Type.Union([Type.String(), Type.Null()]),
-          version: Type.Union([Type.String(), Type.Null()]),
-          status: Type.Enum(['pending', 'active', 'failed', 'disabled']),
-          tables: Type.Array(Type.String(), { description: 'Prefixed table names.' }),
-          error: Type.Union([Type.String(), Type.Null()]),
-          ddl_statements: Type.Integer({ description: 'DDL statements the last schema sync ran (0: nothing changed).' }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
+const PluginsResponse = Type.Object({ plugins: Type.Array(PluginViewSchema) }, { additionalProperties: false });
 
 const pluginsRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

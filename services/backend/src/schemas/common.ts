@@ -1,5 +1,4 @@
-import Type from 'typebox';
-import { DATABASE_TYPES } from '../config.ts';
+import Type, { type Static } from 'typebox';
 
 /** The one error shape of every endpoint. */
 export const ErrorResponse = Type.Object(
@@ -9,9 +8,6 @@ export const ErrorResponse = Type.Object(
   },
   { $id: 'ErrorResponse', additionalProperties: false },
 );
+export type ErrorBody = Static<typeof ErrorResponse>;
 
 export const errorRef = Type.Ref('ErrorResponse');
-
-export const DatabaseTypeSchema = Type.Enum(DATABASE_TYPES, {
-  description: '"pglite": embedded, nothing to install. "postgresql": the server named by the environment.',
-});

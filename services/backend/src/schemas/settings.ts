@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 
 /** A setting as the admin API shows it. `value` and `default` are absent for encrypted settings. */
 export const SettingSchema = Type.Object(
@@ -30,6 +30,14 @@ export const SettingSchema = Type.Object(
 );
 
 export const settingRef = Type.Ref('Setting');
+export type SettingView = Static<typeof SettingSchema>;
+
+export const SettingsGroupSchema = Type.Object(
+  { id: Type.String(), name: Type.String(), description: Type.String(), sortOrder: Type.Integer(), settings: Type.Array(settingRef) },
+  { additionalProperties: false },
+);
+/** A group as GET /api/settings lists it (`settings` is a reference in the schema, spelled out here). */
+export type SettingsGroup = Omit<Static<typeof SettingsGroupSchema>, 'settings'> & { settings: SettingView[] };
 
 export const SettingKeyParams = Type.Object({ key: Type.String({ pattern: '^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$', maxLength: 200 }) });
 

@@ -4,29 +4,10 @@ import type { Config, DatabaseType } from '../config.ts';
 import { openDriver, PostgresNotConfiguredError } from '../db/drivers/index.ts';
 import { withTimeout } from '../db/drivers/timeout.ts';
 import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
+import type { ConnectionTestResult, DatabaseEnvironment } from '../schemas/database.ts';
 
 const TEST_QUERY_TIMEOUT_MS = 5_000;
 
-export interface ConnectionTestResult {
-  ok: true;
-  type: DatabaseType;
-  /** The server's `select version()`, or a description of the embedded database. */
-  version: string;
-  /** Time for `select version()` to come back, in milliseconds (0 for PGlite: nothing was opened). */
-  round_trip_ms: number;
-}
-
-/** What the server read from its environment about PostgreSQL; never the password. */
-export interface DatabaseEnvironment {
-  postgresql: {
-    configured: boolean;
-    host?: string;
-    port?: number;
-    database?: string;
-    user?: string;
-    ssl?: boolean;
-  };
-}
 
 /**
  * The wizard's "Test connection": connects with one connection, asks the version, closes. Changes

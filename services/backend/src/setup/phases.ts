@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config, DatabaseType } from '../config.ts';
+import type { PhaseName, SETUP_PHASE_NAMES } from '../schemas/database.ts';
 import { openDriver, type DatabaseDriver, type ExclusiveSession } from '../db/drivers/index.ts';
 import { SELECTION_FORMAT_VERSION, writeSelection } from '../db/selection.ts';
 import { setupRecord } from '../db/schema/index.ts';
@@ -47,7 +48,7 @@ export class SetupRun {
 }
 
 export interface SetupPhase {
-  readonly name: string;
+  readonly name: PhaseName;
   /** Runs while this process holds the schema lock (advisory lock on PostgreSQL). */
   readonly exclusive?: boolean;
   /** Runs only when an instance is set up, not at every boot. */
@@ -111,5 +112,10 @@ export const SETUP_PHASES = [
   },
 ] as const satisfies readonly SetupPhase[];
 
-export type PhaseName = (typeof SETUP_PHASES)[number]['name'];
-export const PHASE_NAMES: readonly PhaseName[] = SETUP_PHASES.map((phase) => phase.name);
+// The API lists the phases (schemas/database.ts) and the wizard shows them in that order: same names, same order.
+type NamesOf<Phases> = { -readonly [K in keyof Phases]: Phases[K] extends { name: infer Name } ? Name : never };
+type Names = NamesOf<typeof SETUP_PHASES>;
+type ApiNames = [...typeof SETUP_PHASE_NAMES];
+type MustBeTrue<T extends true> = T;
+export type PhaseOrderMatchesApi = MustBeTrue<Names extends ApiNames ? (ApiNames extends Names ? true : false) : false>;
+

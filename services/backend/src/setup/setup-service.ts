@@ -6,30 +6,13 @@ import type { PluginRegistry } from '../plugins/registry.ts';
 import type { DatabaseDriver } from '../db/drivers/index.ts';
 import { readSelection } from '../db/selection.ts';
 import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
-import { SETUP_PHASES, SetupRun, type PhaseName } from './phases.ts';
+import type { DbStatus, PhaseName, SetupResult, SetupState } from '../schemas/database.ts';
+import { SETUP_PHASES, SetupRun } from './phases.ts';
 import { isSetUpElsewhere } from './adoption.ts';
 import { SetupToken } from './token.ts';
 import { assertWritableFolder } from '../storage.ts';
 
-export type SetupState = 'unconfigured' | 'setting_up' | 'ready' | 'error';
-
-export interface DbStatus {
-  configured: boolean;
-  initialized: boolean;
-  dialect: 'postgresql' | null;
-  type: DatabaseType | null;
-  state: SetupState;
-  phase?: PhaseName;
-  error?: string;
-}
-
-export interface SetupResult {
-  message: string;
-  restart_required: boolean;
-  database_type: DatabaseType;
-  /** Shown once; only its hash is stored. */
-  admin_token?: string;
-}
+export type { DbStatus, SetupResult, SetupState } from '../schemas/database.ts';
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, TEST_SETUP_TOKEN, type TestApp } from '../../../../test/helpers/app.ts';
 import { createTestDatabase, TABLES_SQL, type TestDatabase } from '../../../../test/helpers/postgres.ts';
 import { freePort, TcpProxy } from '../../../../test/helpers/tcp-proxy.ts';
-import { PHASE_NAMES } from '../../src/setup/phases.ts';
+import { SETUP_PHASE_NAMES } from '../../src/schemas/database.ts';
 import { MIGRATION_TAGS } from '../../../../test/helpers/migrations.ts';
 
 const selectionFile = (t: TestApp) => join(t.dataDir, 'db.selection.json');
@@ -91,7 +91,7 @@ describe.each(['pglite', 'postgresql'] as const)('POST /api/db/setup with %s', (
     }
     expect((await setup).statusCode).toBe(200);
     expect(seen.has('connect')).toBe(true);
-    expect([...seen].every((phase) => PHASE_NAMES.includes(phase as never))).toBe(true);
+    expect([...seen].every((phase) => SETUP_PHASE_NAMES.includes(phase as never))).toBe(true);
   });
 });
 

@@ -1,92 +1,37 @@
 /** Typed access to the backend API. Every failure becomes an ApiError with a plain message. */
 
-export type DatabaseType = 'pglite' | 'postgresql';
-export type SetupState = 'unconfigured' | 'setting_up' | 'ready' | 'error';
+// The API's types come from the server's route schemas: one definition, checked on both sides.
+import type {
+  ConnectionTestResult,
+  DatabaseEnvironment,
+  DatabaseType,
+  DbStatus,
+  ErrorBody,
+  MigrationsList,
+  PhaseName,
+  PluginView,
+  SettingsGroup,
+  SetupResult,
+} from '../../../backend/src/schemas/api.ts';
 
-export interface DbStatus {
-  configured: boolean;
-  initialized: boolean;
-  dialect: 'postgresql' | null;
-  type: DatabaseType | null;
-  state: SetupState;
-  phase?: string;
-  error?: string;
-}
+export type {
+  ConnectionTestResult,
+  DatabaseEnvironment,
+  DatabaseType,
+  DbStatus,
+  MigrationsList,
+  PhaseName as SetupPhase,
+  PluginView,
+  SettingsGroup,
+  SetupResult,
+};
+export type { PluginStatus, SettingView, SetupState } from '../../../backend/src/schemas/api.ts';
 
 /** The phases of setup, in the order the server runs them (GET /api/db/status reports the current one). */
-export const SETUP_PHASES = ['connect', 'migrate', 'settings', 'plugins', 'commit'] as const;
-export type SetupPhase = (typeof SETUP_PHASES)[number];
-
-export interface SetupResult {
-  message: string;
-  restart_required: boolean;
-  database_type: DatabaseType;
-  /** The admin API token, shown this once (absent when setup made none). */
-  admin_token?: string;
-}
-
-export interface ConnectionTestResult {
-  ok: true;
-  type: DatabaseType;
-  version: string;
-  round_trip_ms: number;
-}
-
-/** What the server read from its environment about PostgreSQL; never the password. */
-export interface DatabaseEnvironment {
-  postgresql: {
-    configured: boolean;
-    host?: string;
-    port?: number;
-    database?: string;
-    user?: string;
-    ssl?: boolean;
-  };
-}
-
-/** GET /api/db/migrations: tags of this release's migrations, oldest first. */
-export interface MigrationsList {
-  applied: string[];
-  pending: string[];
-}
-
-/** A setting as GET /api/settings shows it. The server never sends `value` or `default` of an encrypted one. */
-export interface SettingView {
-  key: string;
-  group: string;
-  name: string;
-  description: string;
-  type: 'string' | 'number' | 'boolean' | 'json';
-  encrypted: boolean;
-  required: boolean;
-  validation?: { min?: number; max?: number; integer?: boolean; pattern?: string; enum?: (string | number)[] };
-  is_set: boolean;
-  value?: unknown;
-  default?: unknown;
-}
-
-export interface SettingsGroup {
-  id: string;
-  name: string;
-  description: string;
-  sortOrder: number;
-  settings: SettingView[];
-}
-
-export type PluginStatus = 'pending' | 'active' | 'failed' | 'disabled';
-
-/** A plugin as GET /api/plugins shows it. */
-export interface PluginView {
-  id: string;
-  name: string | null;
-  version: string | null;
-  status: PluginStatus;
-  /** Prefixed table names. */
-  tables: string[];
-  error: string | null;
-  /** DDL statements the last schema sync ran (0: nothing changed). */
-  ddl_statements: number;
-}
+export const SETUP_PHASES = ['connect', 'migrate', 'settings', 'plugins', 'commit'] as const satisfies readonly PhaseName[];
+// Every phase the server can report is listed above.
+export type EveryPhaseListed = MustBeNever<Exclude<PhaseName, (typeof SETUP_PHASES)[number]>>;
+type MustBeNever<T extends never> = T;
 
 export class ApiError extends Error {
   constructor(
@@ -104,7 +49,7 @@ export function toApiError(error: unknown): ApiError {
   return error instanceof ApiError ? error : new ApiError(0, 'unknown', error instanceof Error ? error.message : String(error));
 }
 
-function isErrorBody(body: unknown): body is { error: string; message: string } {
+function isErrorBody(body: unknown): body is ErrorBody {
   return typeof body === 'object' && body !== null && 'error' in body && 'message' in body
     && typeof body.error === 'string' && typeof body.message === 'string';
 }

@@ -1,15 +1,7 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { listMigrations } from '../../db/migrations.ts';
 import { errorRef } from '../../schemas/common.ts';
-
-const MigrationsResponse = Type.Object(
-  {
-    applied: Type.Array(Type.String(), { description: 'Tags of applied migrations, oldest first.' }),
-    pending: Type.Array(Type.String(), { description: 'Tags of migrations in this release not yet applied.' }),
-  },
-  { additionalProperties: false },
-);
+import { MigrationsListSchema } from '../../schemas/database.ts';
 
 const migrationsRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -18,7 +10,7 @@ const migrationsRoute: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['database'],
         summary: 'Migrations applied to the database, and any pending',
-        response: { 200: MigrationsResponse, '5xx': errorRef },
+        response: { 200: MigrationsListSchema, '5xx': errorRef },
       },
     },
     async () => listMigrations(),

@@ -1,18 +1,6 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DatabaseTypeSchema, errorRef } from '../../schemas/common.ts';
-
-const SetupBody = Type.Object({ type: DatabaseTypeSchema }, { additionalProperties: false });
-
-const SetupResponse = Type.Object(
-  {
-    message: Type.String(),
-    restart_required: Type.Boolean(),
-    database_type: DatabaseTypeSchema,
-    admin_token: Type.Optional(Type.String({ description: 'The admin API token, shown this once. Only its hash is stored.' })),
-  },
-  { additionalProperties: false },
-);
+import { errorRef } from '../../schemas/common.ts';
+import { DatabaseChoiceSchema, SetupResultSchema, SetupTokenHeaders } from '../../schemas/database.ts';
 
 /** First-time setup. Credentials for PostgreSQL come from the server's environment, never from here. */
 const setupRoute: FastifyPluginAsyncTypebox = async (app) => {
@@ -24,9 +12,9 @@ const setupRoute: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['database'],
         summary: 'Set up the database (needs the one-time setup token)',
-        headers: Type.Object({ 'x-setup-token': Type.Optional(Type.String({ description: 'From the server log or PERSISTENT_DATA_DIR/setup-token.' })) }),
-        body: SetupBody,
-        response: { 200: SetupResponse, '4xx': errorRef, '5xx': errorRef },
+        headers: SetupTokenHeaders,
+        body: DatabaseChoiceSchema,
+        response: { 200: SetupResultSchema, '4xx': errorRef, '5xx': errorRef },
       },
     },
     async (request) => app.setup.setUp(request.body.type, request.headers['x-setup-token']),

@@ -1,19 +1,9 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorRef } from '../../schemas/common.ts';
-import { adminSecurity, settingRef } from '../../schemas/settings.ts';
+import { adminSecurity, SettingsGroupSchema } from '../../schemas/settings.ts';
 
-const GroupsResponse = Type.Object(
-  {
-    groups: Type.Array(
-      Type.Object(
-        { id: Type.String(), name: Type.String(), description: Type.String(), sortOrder: Type.Integer(), settings: Type.Array(settingRef) },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
+const GroupsResponse = Type.Object({ groups: Type.Array(SettingsGroupSchema) }, { additionalProperties: false });
 
 /** All groups with their settings, from memory. Secrets show only whether they are set. */
 const listSettingsRoute: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,0 +1,92 @@
+/**
+ * The database endpoints' schemas (/api/db/*). They validate and document the HTTP API, and their
+ * static types are the API's types on both sides: the front end imports them (types only) through
+ * schemas/api.ts. This module imports nothing but TypeBox, so the front end can type-check it.
+ */
+import Type, { type Static } from 'typebox';
+
+export const DATABASE_TYPES = ['pglite', 'postgresql'] as const;
+export type DatabaseType = (typeof DATABASE_TYPES)[number];
+
+export const DatabaseTypeSchema = Type.Enum(DATABASE_TYPES, {
+  description: '"pglite": embedded, nothing to install. "postgresql": the server named by the environment.',
+});
+
+/** The phases of setup, in the order they run (setup/phases.ts implements each). */
+export const SETUP_PHASE_NAMES = ['connect', 'migrate', 'settings', 'plugins', 'commit'] as const;
+export type PhaseName = (typeof SETUP_PHASE_NAMES)[number];
+
+export const SETUP_STATES = ['unconfigured', 'setting_up', 'ready', 'error'] as const;
+export type SetupState = (typeof SETUP_STATES)[number];
+
+export const DbStatusSchema = Type.Object(
+  {
+    configured: Type.Boolean({ description: 'A database has been chosen for this instance.' }),
+    initialized: Type.Boolean({ description: 'The database is connected and migrated in this process.' }),
+    dialect: Type.Union([Type.Literal('postgresql'), Type.Null()]),
+    type: Type.Union([DatabaseTypeSchema, Type.Null()]),
+    state: Type.Enum(SETUP_STATES),
+    phase: Type.Optional(Type.Enum(SETUP_PHASE_NAMES, { description: 'The setup step running now (only while setting_up).' })),
+    error: Type.Optional(Type.String({ description: 'The last setup or boot error, in plain words.' })),
+  },
+  { additionalProperties: false },
+);
+export type DbStatus = Static<typeof DbStatusSchema>;
+
+/** The setup token, on every endpoint the wizard calls before setup. */
+export const SetupTokenHeaders = Type.Object({
+  'x-setup-token': Type.Optional(Type.String({ description: 'From the server log or PERSISTENT_DATA_DIR/setup-token.' })),
+});
+
+/** The body of POST /api/db/setup and POST /api/db/test: which database, never credentials. */
+export const DatabaseChoiceSchema = Type.Object({ type: DatabaseTypeSchema }, { additionalProperties: false });
+
+export const SetupResultSchema = Type.Object(
+  {
+    message: Type.String(),
+    restart_required: Type.Boolean(),
+    database_type: DatabaseTypeSchema,
+    admin_token: Type.Optional(Type.String({ description: 'The admin API token, shown this once. Only its hash is stored.' })),
+  },
+  { additionalProperties: false },
+);
+export type SetupResult = Static<typeof SetupResultSchema>;
+
+export const ConnectionTestResultSchema = Type.Object(
+  {
+    ok: Type.Literal(true),
+    type: DatabaseTypeSchema,
+    version: Type.String({ description: 'What the server answered to `select version()`; for PGlite a description (nothing is opened).' }),
+    round_trip_ms: Type.Number({ description: 'Time for `select version()` to come back, in milliseconds; 0 for PGlite.' }),
+  },
+  { additionalProperties: false },
+);
+export type ConnectionTestResult = Static<typeof ConnectionTestResultSchema>;
+
+/** What the server read from its environment about PostgreSQL; never the password. */
+export const DatabaseEnvironmentSchema = Type.Object(
+  {
+    postgresql: Type.Object(
+      {
+        configured: Type.Boolean({ description: 'DATABASE_URL or the POSTGRES_* variables are set.' }),
+        host: Type.Optional(Type.String()),
+        port: Type.Optional(Type.Integer()),
+        database: Type.Optional(Type.String()),
+        user: Type.Optional(Type.String()),
+        ssl: Type.Optional(Type.Boolean({ description: 'Connects with TLS.' })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DatabaseEnvironment = Static<typeof DatabaseEnvironmentSchema>;
+
+export const MigrationsListSchema = Type.Object(
+  {
+    applied: Type.Array(Type.String(), { description: 'Tags of applied migrations, oldest first.' }),
+    pending: Type.Array(Type.String(), { description: 'Tags of migrations in this release not yet applied.' }),
+  },
+  { additionalProperties: false },
+);
+export type MigrationsList = Static<typeof MigrationsListSchema>;
