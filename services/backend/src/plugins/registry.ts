@@ -10,8 +10,6 @@ import type { GroundworkPlugin, PluginContext } from './define.ts';
 import type { RefusedPlugin } from './loader.ts';
 import { syncPluginSchema } from './schema-sync.ts';
 
-export type { PluginStatus, PluginView } from '../schemas/plugins.ts';
-
 interface PluginState {
   plugin: GroundworkPlugin | null;
   status: PluginStatus;

@@ -12,8 +12,6 @@ import { isSetUpElsewhere } from './adoption.ts';
 import { SetupToken } from './token.ts';
 import { assertWritableFolder } from '../storage.ts';
 
-export type { DbStatus, SetupResult, SetupState } from '../schemas/database.ts';
-
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 const READINESS_CACHE_MS = 2_000;
@@ -135,8 +133,6 @@ export class SetupService {
     this.assertCanSetUp();
     this.token.verify(presentedToken);
   }
-
-
 
   /** This app's database; DatabaseNotReadyError (503) until setup or boot has finished. */
   database(): AppDatabase {

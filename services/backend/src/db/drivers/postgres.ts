@@ -76,24 +76,15 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
       // A connection of its own, outside the pool: schema work (a migration on a big table) may rightly
       // take longer than a request's query timeout, and must not take a pool slot from requests.
       const client = dedicatedClient(settings, 'groundwork-schema');
-      try {
-        await client.connect();
-      } catch (error) {
-        await client.end().catch(() => {});
-        throw unavailable(error);
-      }
       // Without a listener, a dropped connection between two statements would be an unhandled
       // 'error' event and end the process.
-      const onError = (error: Error) => {
-        log.warn({ err: scrub(error, settings) }, 'PostgreSQL connection lost while holding the schema lock');
-      };
-      client.on('error', onError);
+      client.on('error', (error) => log.warn({ err: scrub(error, settings) }, 'PostgreSQL connection lost while holding the schema lock'));
       try {
+        await client.connect();
         await client.query(`set lock_timeout = '${SCHEMA_LOCK_WAIT}'`);
         await client.query(SCHEMA_LOCK_SQL);
         await client.query('reset lock_timeout');
       } catch (error) {
-        client.off('error', onError);
         await client.end().catch(() => {});
         if ((error as { code?: string }).code === '55P03') {
           throw new DatabaseUnavailableError(
@@ -108,7 +99,7 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
         migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }),
         async release() {
           // Ending the session releases its advisory lock (and a broken one has lost it already).
-          client.off('error', onError);
+          // The error listener stays: a connection may still fail while it ends.
           await client.end().catch(() => {});
         },
       };
