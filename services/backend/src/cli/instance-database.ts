@@ -2,6 +2,7 @@ import pino from 'pino';
 import { loadConfig, type Config, type DatabaseType } from '../config.ts';
 import { openDriver, type DatabaseDriver, type ExclusiveSession } from '../db/drivers/index.ts';
 import { readSelection } from '../db/selection.ts';
+import { assertDataFolder } from '../storage.ts';
 
 export const cliLog = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 
@@ -18,6 +19,7 @@ export interface InstanceDatabase {
  */
 export async function withInstanceDatabase<T>(work: (instance: InstanceDatabase) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  assertDataFolder(config.persistentDataDir);
   const selection = readSelection(config.persistentDataDir);
   if (selection.status === 'invalid') throw new Error(selection.message);
   const type = selection.status === 'ok' ? selection.selection.type : config.dbType;

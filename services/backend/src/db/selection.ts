@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { DATABASE_TYPES } from '../schemas/database.ts';
-import { writeFileAtomic } from '../storage.ts';
+import { readPrivateFile, writeFileAtomic } from '../storage.ts';
 
 export const SELECTION_FILE_NAME = 'db.selection.json';
 export const SELECTION_FORMAT_VERSION = 1;
@@ -28,16 +27,19 @@ export function selectionPath(persistentDataDir: string): string {
   return join(persistentDataDir, SELECTION_FILE_NAME);
 }
 
-/** Reads the selection file. A corrupt or unknown file is reported, never changed or removed. */
+/**
+ * Reads the selection file. A corrupt, unknown or untrusted file (a link, another user's, writable
+ * by others) is reported, never changed or removed; one others can only read is made 0600.
+ */
 export function readSelection(persistentDataDir: string): SelectionRead {
   const path = selectionPath(persistentDataDir);
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readPrivateFile(path, { secret: false });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
-    return { status: 'invalid', message: `Cannot read ${path}: ${(error as Error).message}` };
+    return { status: 'invalid', message: (error as Error).message };
   }
+  if (text === null) return { status: 'missing' };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { AppError } from '../errors.ts';
-import { writeFileAtomic } from '../storage.ts';
+import { readPrivateFile, writeFileAtomic } from '../storage.ts';
 
 /**
  * AES-256-GCM for encrypted settings. Each value gets a random 96-bit IV and is bound to its
@@ -70,12 +69,13 @@ export class SettingsCipher {
 
 /** Reads a key file written by writeKeyFile (base64 of 32 bytes). */
 export function readKeyFile(path: string): SettingsCipher | null {
-  if (!existsSync(path)) return null;
-  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  const text = readPrivateFile(path, { secret: true });
+  if (text === null) return null;
+  const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32) throw new EncryptionKeyError(`${path} does not hold a 32-byte key (base64). Restore it from a backup or set ENCRYPTION_SECRET.`);
   return SettingsCipher.fromKey(key);
 }
 
 export function writeKeyFile(path: string, encoded: string): void {
-  writeFileAtomic(path, `${encoded}\n`, 0o600);
+  writeFileAtomic(path, `${encoded}\n`);
 }

@@ -10,7 +10,7 @@ import type { DbStatus, PhaseName, SetupResult, SetupState } from '../schemas/da
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import { isSetUpElsewhere } from './adoption.ts';
 import { SetupToken } from './token.ts';
-import { assertWritableFolder } from '../storage.ts';
+import { assertDataFolder } from '../storage.ts';
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
@@ -73,11 +73,9 @@ export class SetupService {
    */
   async boot(baseUrl: string): Promise<void> {
     try {
-      assertWritableFolder(this.config.persistentDataDir);
+      assertDataFolder(this.config.persistentDataDir);
     } catch (error) {
-      this.state = 'error';
-      this.lastError = rootMessage(error);
-      this.log.error(this.lastError);
+      this.refuseToBoot(error);
       return;
     }
     const selection = readSelection(this.config.persistentDataDir);
@@ -104,14 +102,25 @@ export class SetupService {
       await this.attempt('postgresql', 'first-time');
       return;
     }
-    this.announceSetup(baseUrl);
+    try {
+      this.announceSetup(baseUrl);
+    } catch (error) {
+      // An untrusted setup-token file: no token, so no setup until the operator fixes it.
+      this.refuseToBoot(error);
+    }
+  }
+
+  private refuseToBoot(error: unknown): void {
+    this.state = 'error';
+    this.lastError = rootMessage(error);
+    this.log.error(this.lastError);
   }
 
   /** First-time setup requested over HTTP. Throws AppErrors that map to 401/409/4xx/5xx. */
   async setUp(type: DatabaseType, presentedToken: string | undefined): Promise<SetupResult> {
     this.assertCanSetUp();
     this.token.verify(presentedToken);
-    assertWritableFolder(this.config.persistentDataDir);
+    assertDataFolder(this.config.persistentDataDir);
     this.cancelRetry();
     const run = await this.execute(type, 'first-time', true);
     const result: SetupResult = {

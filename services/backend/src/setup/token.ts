@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../errors.ts';
-import { writeFileAtomic } from '../storage.ts';
+import { readPrivateFile, writeFileAtomic } from '../storage.ts';
 
 export const SETUP_TOKEN_FILE_NAME = 'setup-token';
 
@@ -37,7 +37,7 @@ export class SetupToken {
     if (!token) {
       token = randomBytes(24).toString('base64url');
       mkdirSync(this.persistentDataDir, { recursive: true });
-      writeFileAtomic(this.path, `${token}\n`, 0o600);
+      writeFileAtomic(this.path, `${token}\n`);
     }
     this.digest = sha256(token);
     return { token, source: 'file' };
@@ -59,13 +59,10 @@ export class SetupToken {
     rmSync(this.path, { force: true });
   }
 
+  /** A file that is missing or too short is replaced; one that is not safe to trust throws (StorageError). */
   private readFile(): string | null {
-    try {
-      const token = readFileSync(this.path, 'utf8').trim();
-      return token.length >= 16 ? token : null;
-    } catch {
-      return null;
-    }
+    const token = readPrivateFile(this.path, { secret: true })?.trim();
+    return token && token.length >= 16 ? token : null;
   }
 }
 

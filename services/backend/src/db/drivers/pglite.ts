@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { DatabaseUnavailableError, StorageError } from '../../errors.ts';
+import { makePrivate } from '../../storage.ts';
 import { MIGRATIONS_DIR } from '../../paths.ts';
 import * as schema from '../schema/index.ts';
 import { acquireLockFile } from './lock-file.ts';
@@ -17,20 +18,27 @@ export const LOCK_FILE_NAME = 'groundwork.lock';
 export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
   const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
   try {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new StorageError(`Cannot create the embedded database folder ${dataDir}: ${(error as Error).message}`, { cause: error });
   }
+  // initdb creates PGlite's files 0666 whatever the umask: the 0700 folder is what keeps other
+  // users out, files added while running included. Files are made 0600 too: here, after initdb, on close.
+  makePrivate(dataDir);
   const lock = acquireLockFile(join(dataDir, LOCK_FILE_NAME), `The embedded database in ${dataDir}`);
 
   let client: PGlite;
   try {
-    if (isNew) await initdbInWorker(dataDir);
+    if (isNew) {
+      await initdbInWorker(dataDir);
+      makePrivate(dataDir);
+    }
     client = await PGlite.create(dataDir);
     await client.query('select 1');
   } catch (error) {
     lock.release();
     if (isNew) rmSync(dataDir, { recursive: true, force: true });
+    if (error instanceof StorageError) throw error;
     throw new DatabaseUnavailableError(`Cannot open the embedded database in ${dataDir}: ${(error as Error).message}`, { cause: error });
   }
 
@@ -55,6 +63,8 @@ export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
     async close(options) {
       try {
         await client.close();
+        // Files PGlite added while running (pg_internal.init and the like) follow the umask.
+        if (existsSync(dataDir)) makePrivate(dataDir);
       } finally {
         lock.release();
         if (options?.discardNew && isNew) rmSync(dataDir, { recursive: true, force: true });
