@@ -26,7 +26,8 @@ COPY drizzle ./drizzle
 COPY services/backend/src ./services/backend/src
 COPY services/backend/plugins ./services/backend/plugins
 COPY --from=build /app/services/frontend/dist ./services/frontend/dist
-RUN mkdir -p /app/persistent_data && chown node:node /app/persistent_data
+# The server refuses a data folder others can write to; 0700 also keeps them from reading it.
+RUN mkdir -p -m 700 /app/persistent_data && chown node:node /app/persistent_data
 USER node
 VOLUME ["/app/persistent_data"]
 EXPOSE 3000
