@@ -78,13 +78,14 @@ export function assertDataFolder(path: string, name = 'PERSISTENT_DATA_DIR'): vo
   } catch (error) {
     throw new StorageError(`${name} (${path}) is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Fix its permissions or mount it read-write.`);
   }
-  if (serverUid !== null && stats.uid !== serverUid) {
+  if (serverUid === null) return;
+  if (stats.uid !== serverUid) {
     throw new StorageError(
       `${name} (${path}) belongs to uid ${stats.uid}, not to the user the server runs as (uid ${serverUid}): that user could plant the files the server trusts. ` +
         `Run the server as its owner, or give it to this user: chown ${serverUid} ${path}`,
     );
   }
-  if (serverUid !== null && (stats.mode & GROUP_OR_OTHERS_WRITE) !== 0) {
+  if ((stats.mode & GROUP_OR_OTHERS_WRITE) !== 0) {
     throw new StorageError(
       `${name} (${path}) is writable by other users (mode ${octal(stats.mode)}): they could plant the files the server trusts. Make it private: chmod 700 ${path}`,
     );

@@ -110,12 +110,6 @@ export class SetupService {
     }
   }
 
-  private refuseToBoot(error: unknown): void {
-    this.state = 'error';
-    this.lastError = rootMessage(error);
-    this.log.error(this.lastError);
-  }
-
   /** First-time setup requested over HTTP. Throws AppErrors that map to 401/409/4xx/5xx. */
   async setUp(type: DatabaseType, presentedToken: string | undefined): Promise<SetupResult> {
     this.assertCanSetUp();
@@ -187,6 +181,12 @@ export class SetupService {
       throw new AppError(409, 'already_configured', 'This instance is already set up. Its database settings cannot be changed through setup.');
     }
     if (this.state === 'setting_up') throw new AppError(409, 'setup_in_progress', 'A setup is already running. Watch GET /api/db/status for its progress.');
+  }
+
+  private refuseToBoot(error: unknown): void {
+    this.state = 'error';
+    this.lastError = rootMessage(error);
+    this.log.error(this.lastError);
   }
 
   private announceSetup(baseUrl: string): void {
