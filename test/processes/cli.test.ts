@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { settingsEncryption } from '../../services/backend/src/db/schema/index.ts';
+import { SettingsCipher } from '../../services/backend/src/global-settings/crypto.ts';
+import { rotateEncryptionKey } from '../../services/backend/src/global-settings/rotate.ts';
 import { REPO_ROOT } from '../../services/backend/src/paths.ts';
 import { setUpWithAdmin } from '../helpers/admin.ts';
 import { startApp } from '../helpers/app.ts';
@@ -68,6 +71,32 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
       expect(withOld.statusCode).toBe(401);
       const withNew = await t.app.inject({ url: '/api/settings', headers: { authorization: `Bearer ${newToken}` } });
       expect(withNew.statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('settings:rotate-key moves an instance keyed before salts to a salted key, keeping its ENCRYPTION_SECRET', async () => {
+    const secret = 'cli-rotation-encryption-secret-0123456789';
+    const withSecret = { ...env, ENCRYPTION_SECRET: secret };
+    let t = await startApp(withSecret, { dataDir: folder.path });
+    const admin = await setUpWithAdmin(t, 'postgresql');
+    await admin.call('PUT', '/api/settings/mail.password', { value: 'kept-across-rotation' });
+    // What an older version left: the fixed-salt key and no salt recorded.
+    const database = t.app.setup.database();
+    const [before] = await database.select().from(settingsEncryption);
+    await rotateEncryptionKey(database, await SettingsCipher.fromSecret(secret, before!.kdfSalt), await SettingsCipher.fromSecret(secret, null));
+    await t.close();
+
+    const rotated = await cli('rotate-key.ts', { ...withSecret, NEW_ENCRYPTION_SECRET: secret });
+    expect(rotated).toMatchObject({ code: 0, stdout: expect.stringMatching(/Re-encrypted 1 secret setting/) });
+    expect(await db.query('select key_id, kdf_salt from settings_encryption')).toEqual([{ key_id: expect.stringMatching(/^[0-9a-f]{16}$/), kdf_salt: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) }]);
+
+    t = await startApp(withSecret, { dataDir: folder.path });
+    try {
+      expect(t.app.setup.snapshot().state).toBe('ready');
+      expect(t.app.settings.get('mail.password')).toBe('kept-across-rotation');
+      expect(t.logs.join('')).not.toMatch(/fixed salt/);
     } finally {
       await t.close();
     }

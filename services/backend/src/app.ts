@@ -5,6 +5,7 @@ import { FRONTEND_DIST_DIR } from './paths.ts';
 import { errorHandlerPlugin } from './fastify/errors.ts';
 import { frontendPlugin } from './fastify/frontend.ts';
 import { gracefulClosePlugin } from './fastify/graceful-close.ts';
+import { jsonBodyPlugin } from './fastify/json-body.ts';
 import { openApiPlugin } from './fastify/openapi.ts';
 import { setupPlugin } from './fastify/setup.ts';
 import { adminAuthPlugin } from './fastify/admin-auth.ts';
@@ -44,6 +45,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
 
   // The API speaks JSON only: text/plain bodies get a clear 400 instead of reaching a schema as a string.
   app.removeContentTypeParser('text/plain');
+  // Before any route or plugin: bodies nested too deeply are refused before anything walks them.
+  await app.register(jsonBodyPlugin);
 
   await app.register(errorHandlerPlugin);
   await app.register(gracefulClosePlugin);

@@ -24,8 +24,8 @@ runCli(async () => {
     if (running > 0) throw new Error(`${running} running Groundwork server(s) use this database. Stop every server first, then rotate.`);
 
     const keys = new EncryptionKeys(config, cliLog);
-    const [recorded] = await session.db.select({ keyId: settingsEncryption.keyId }).from(settingsEncryption);
-    const current = keys.resolve(recorded?.keyId ?? null);
+    const [recorded] = await session.db.select({ keyId: settingsEncryption.keyId, kdfSalt: settingsEncryption.kdfSalt }).from(settingsEncryption);
+    const current = await keys.resolve(recorded ?? null);
 
     const newSecret = process.env.NEW_ENCRYPTION_SECRET;
     if (config.encryptionSecret && !newSecret) throw new Error('This instance uses ENCRYPTION_SECRET: set NEW_ENCRYPTION_SECRET (32+ characters) to the new secret.');
@@ -34,7 +34,8 @@ runCli(async () => {
     let next: SettingsCipher;
     let pendingKeyFile: string | null = null;
     if (newSecret) {
-      next = SettingsCipher.fromSecret(newSecret);
+      // A new random salt every time: the same secret again moves a key derived before salts to a salted one.
+      next = await SettingsCipher.fromSecret(newSecret, SettingsCipher.newSalt());
     } else {
       // Written beside the old key first: if anything fails before the rename, the old key still works.
       const generated = SettingsCipher.generate();

@@ -5,28 +5,46 @@ import { EncryptionKeyError, readKeyFile, SettingsCipher, writeKeyFile } from '.
 
 export const KEY_FILE_NAME = 'encryption.key';
 
+/** What the database records of its key: the key's id and, for a key derived from ENCRYPTION_SECRET, the salt. */
+export interface RecordedKey {
+  keyId: string;
+  kdfSalt: string | null;
+}
+
 /**
- * Where the settings key comes from: ENCRYPTION_SECRET (derived once, here, at boot), or else a
- * random key in PERSISTENT_DATA_DIR/encryption.key that the first setup creates. There is no
- * built-in fallback key.
+ * Where the settings key comes from: ENCRYPTION_SECRET (derived once per boot with this
+ * installation's salt from the database), or else a random key in PERSISTENT_DATA_DIR/encryption.key
+ * that the first setup creates. There is no built-in fallback key.
  */
 export class EncryptionKeys {
-  private cipher: SettingsCipher | null;
+  private cipher: SettingsCipher | null = null;
 
   constructor(
     private readonly config: Config,
     private readonly log: FastifyBaseLogger,
-  ) {
-    this.cipher = config.encryptionSecret ? SettingsCipher.fromSecret(config.encryptionSecret) : null;
-  }
+  ) {}
 
   get keyFilePath(): string {
     return join(this.config.persistentDataDir, KEY_FILE_NAME);
   }
 
-  /** The key this database's secrets were encrypted with (`expectedKeyId`), or a new one for a new database. */
-  resolve(expectedKeyId: string | null): SettingsCipher {
-    this.cipher ??= readKeyFile(this.keyFilePath);
+  /** The key this database's secrets were encrypted with (`recorded`), or a new one for a new database. */
+  async resolve(recorded: RecordedKey | null): Promise<SettingsCipher> {
+    const secret = this.config.encryptionSecret;
+    if (secret) {
+      // A new database gets a random salt of its own; an existing one names its salt (null: set up before salts).
+      const salt = recorded ? recorded.kdfSalt : (this.cipher?.kdfSalt ?? SettingsCipher.newSalt());
+      if (!this.cipher || this.cipher.kdfSalt !== salt) this.cipher = await SettingsCipher.fromSecret(secret, salt);
+      if (salt === null && recorded?.keyId === this.cipher.keyId) {
+        this.log.warn(
+          'The settings key is derived from ENCRYPTION_SECRET with the fixed salt of earlier versions. To move to a salt of this installation\'s own, stop every server and run ' +
+            'NEW_ENCRYPTION_SECRET=<a new secret, or the same one> npm run settings:rotate-key.',
+        );
+      }
+    } else {
+      this.cipher ??= readKeyFile(this.keyFilePath);
+    }
+    const expectedKeyId = recorded?.keyId ?? null;
     if (this.cipher) {
       if (expectedKeyId && expectedKeyId !== this.cipher.keyId) {
         throw new EncryptionKeyError(

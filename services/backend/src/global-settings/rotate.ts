@@ -5,7 +5,7 @@ import { EncryptionKeyError, type SettingsCipher } from './crypto.ts';
 
 /**
  * Re-encrypts every secret with `next` in one transaction and records the new key id. Either all
- * secrets move to the new key or none do. Returns how many values were re-encrypted.
+ * secrets move to the new key (and its salt) or none do. Returns how many values were re-encrypted.
  */
 export async function rotateEncryptionKey(db: AppDatabase, current: SettingsCipher, next: SettingsCipher): Promise<number> {
   return db.transaction(async (tx) => {
@@ -24,8 +24,8 @@ export async function rotateEncryptionKey(db: AppDatabase, current: SettingsCiph
     }
     await tx
       .insert(settingsEncryption)
-      .values({ keyId: next.keyId })
-      .onConflictDoUpdate({ target: settingsEncryption.id, set: { keyId: next.keyId, updatedAt: sql`now()` } });
+      .values({ keyId: next.keyId, kdfSalt: next.kdfSalt })
+      .onConflictDoUpdate({ target: settingsEncryption.id, set: { keyId: next.keyId, kdfSalt: next.kdfSalt, updatedAt: sql`now()` } });
     return secrets.length;
   });
 }

@@ -157,7 +157,8 @@ export class SettingsStore {
     // One round trip: the update and the notification, in one statement (so one transaction).
     await this.db.execute(sql`
       with updated as (
-        update ${globalSettings} set value = ${stored === null ? null : JSON.stringify(stored)}::jsonb, updated_at = now()
+        update ${globalSettings} set value = ${stored === null ? null : JSON.stringify(stored)}::jsonb,
+          type = ${definition.type}, is_encrypted = ${definition.encrypted === true}, updated_at = now()
         where ${globalSettings.key} = ${key} returning key
       )
       select pg_notify(${SETTINGS_CHANNEL}, key) from updated`);
@@ -177,16 +178,22 @@ export class SettingsStore {
     return this.cipher.encrypt(JSON.stringify(value), definition.key);
   }
 
-  private decode(row: StoredRow): JsonValue {
-    if (!row.isEncrypted) return row.value as JsonValue;
+  /**
+   * The stored value in plain form. A setting defined as encrypted takes only ciphertext that
+   * authenticates with this instance's key: the row's is_encrypted flag is the database's word,
+   * and whoever can write the database must not be able to plant a secret by flipping it.
+   */
+  private decode(definition: ResolvedSetting, row: StoredRow): JsonValue {
+    if (!definition.encrypted && !row.isEncrypted) return row.value as JsonValue;
     if (!this.cipher) throw new DatabaseNotReadyError();
-    return JSON.parse(this.cipher.decrypt(String(row.value), row.key)) as JsonValue;
+    if (typeof row.value !== 'string') throw new Error('it is not ciphertext');
+    return JSON.parse(this.cipher.decrypt(row.value, row.key)) as JsonValue;
   }
 
   private async checkKey(db: AppDatabase): Promise<SettingsCipher> {
-    const [recorded] = await db.select({ keyId: settingsEncryption.keyId }).from(settingsEncryption);
-    const cipher = this.keys.resolve(recorded?.keyId ?? null);
-    if (!recorded) await db.insert(settingsEncryption).values({ keyId: cipher.keyId }).onConflictDoNothing();
+    const [recorded] = await db.select({ keyId: settingsEncryption.keyId, kdfSalt: settingsEncryption.kdfSalt }).from(settingsEncryption);
+    const cipher = await this.keys.resolve(recorded ?? null);
+    if (!recorded) await db.insert(settingsEncryption).values({ keyId: cipher.keyId, kdfSalt: cipher.kdfSalt }).onConflictDoNothing();
     return cipher;
   }
 
@@ -206,14 +213,7 @@ export class SettingsStore {
       }
       target.delete(row.key);
       if (row.value === null) continue;
-      let value: JsonValue | null = this.decode(row);
-      if (row.type !== definition.type || row.isEncrypted !== (definition.encrypted === true)) {
-        value = await this.convert(db, definition, value);
-      } else {
-        const problem = problemWith(definition, value);
-        if (problem) this.log.warn(`Ignoring the stored value of ${row.key} and using the default: ${problem}`);
-        if (problem) value = null;
-      }
+      const value = await this.accept(db, definition, row);
       if (value !== null) target.set(row.key, value);
     }
     if (!key) this.values = target;
@@ -222,7 +222,27 @@ export class SettingsStore {
     }
   }
 
-  /** A definition changed type or became (un)encrypted: store the value the new way, or fall back to the default. */
+  /**
+   * A stored value this process may use, or null (the default) for one that does not fit its
+   * definition: that is logged and never stops the instance. The row is left as it is.
+   */
+  private async accept(db: AppDatabase, definition: ResolvedSetting, row: StoredRow): Promise<JsonValue | null> {
+    let value: JsonValue;
+    try {
+      value = this.decode(definition, row);
+    } catch (error) {
+      // Never the value itself in the log: it may be a secret.
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log.error(`Ignoring the stored value of ${row.key} and using the default: it is not ciphertext from this instance's key, so the database may have been tampered with (${reason}). Set it again to replace it.`);
+      return null;
+    }
+    if (row.type !== definition.type || (row.isEncrypted && !definition.encrypted)) return this.convert(db, definition, value);
+    const problem = problemWith(definition, value);
+    if (problem) this.log.warn(`Ignoring the stored value of ${row.key} and using the default: ${problem}`);
+    return problem ? null : value;
+  }
+
+  /** A definition changed type or is no longer encrypted: store the value the new way, or fall back to the default. */
   private async convert(db: AppDatabase, definition: ResolvedSetting, value: JsonValue): Promise<JsonValue | null> {
     const problem = problemWith(definition, value);
     if (problem) this.log.warn(`${definition.key} changed its definition; its stored value no longer fits (${problem}), so it is reset to the default.`);

@@ -1,5 +1,12 @@
 import type { JsonValue, ResolvedSetting } from './define.ts';
 
+/**
+ * Bounds on every stored value, whether it comes from the API or straight from the database: code
+ * that walks a value (validation, serialization) can then never run out of stack or memory.
+ */
+export const MAX_SETTING_DEPTH = 32;
+export const MAX_SETTING_BYTES = 32 * 1024;
+
 /** Checks a value against its setting's type and rules; returns what is wrong in plain words, or null. */
 export function problemWith(setting: ResolvedSetting, value: unknown): string | null {
   const { key, type, validation: rules = {} } = setting;
@@ -9,6 +16,7 @@ export function problemWith(setting: ResolvedSetting, value: unknown): string | 
   switch (type) {
     case 'string':
       if (typeof value !== 'string') return `${key} must be a string.`;
+      if (tooLarge(value)) return `${key} must be at most ${MAX_SETTING_BYTES / 1024} kB as JSON.`;
       if (rules.min !== undefined && value.length < rules.min) return `${key} must be at least ${rules.min} characters long.`;
       if (rules.max !== undefined && value.length > rules.max) return `${key} must be at most ${rules.max} characters long.`;
       if (rules.pattern !== undefined && !new RegExp(rules.pattern).test(value)) return `${key} must match the pattern ${rules.pattern}.`;
@@ -23,17 +31,20 @@ export function problemWith(setting: ResolvedSetting, value: unknown): string | 
       if (typeof value !== 'boolean') return `${key} must be true or false.`;
       break;
     case 'json':
-      if (!isJson(value)) return `${key} must be a JSON value.`;
+      if (!isJson(value)) return `${key} must be a JSON value nesting arrays and objects at most ${MAX_SETTING_DEPTH} levels deep.`;
+      if (tooLarge(value)) return `${key} must be at most ${MAX_SETTING_BYTES / 1024} kB as JSON.`;
       break;
   }
   if (rules.enum && !rules.enum.includes(value as string | number)) return `${key} must be one of: ${rules.enum.join(', ')}.`;
   return null;
 }
 
-function isJson(value: unknown): value is JsonValue {
-  if (value === null || ['string', 'boolean'].includes(typeof value)) return true;
+const tooLarge = (value: JsonValue) => Buffer.byteLength(JSON.stringify(value)) > MAX_SETTING_BYTES;
+
+/** Stops at MAX_SETTING_DEPTH, so even a value nested thousands of levels deep costs a few frames. */
+function isJson(value: unknown, depth = 0): value is JsonValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every(isJson);
-  if (typeof value === 'object') return Object.values(value).every(isJson);
-  return false;
+  if (typeof value !== 'object' || depth >= MAX_SETTING_DEPTH) return false;
+  return (Array.isArray(value) ? value : Object.values(value)).every((child) => isJson(child, depth + 1));
 }

@@ -1,8 +1,8 @@
 import { statSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { globalSettings } from '../../src/db/schema/index.ts';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { globalSettings, settingsEncryption } from '../../src/db/schema/index.ts';
 import { SettingsCipher } from '../../src/global-settings/crypto.ts';
 import { rotateEncryptionKey } from '../../src/global-settings/rotate.ts';
 import { setUpWithAdmin } from '../../../../test/helpers/admin.ts';
@@ -14,7 +14,11 @@ const SECRET_A = 'first-encryption-secret-0123456789';
 const SECRET_B = 'other-encryption-secret-9876543210';
 
 describe('SettingsCipher', () => {
-  const cipher = SettingsCipher.fromSecret(SECRET_A);
+  let cipher: SettingsCipher;
+  const salt = SettingsCipher.newSalt();
+  beforeAll(async () => {
+    cipher = await SettingsCipher.fromSecret(SECRET_A, salt);
+  });
 
   it('uses a fresh IV per value and round-trips', () => {
     const one = cipher.encrypt('"same"', 'mail.password');
@@ -23,17 +27,32 @@ describe('SettingsCipher', () => {
     expect(cipher.decrypt(one, 'mail.password')).toBe('"same"');
   });
 
-  it('derives the same key from the same secret (replicas agree) and another from another', () => {
-    expect(SettingsCipher.fromSecret(SECRET_A).keyId).toBe(cipher.keyId);
-    expect(SettingsCipher.fromSecret(SECRET_B).keyId).not.toBe(cipher.keyId);
+  it('derives the same key from the same secret and salt (replicas agree), another from another secret or salt', async () => {
+    expect((await SettingsCipher.fromSecret(SECRET_A, salt)).keyId).toBe(cipher.keyId);
+    expect((await SettingsCipher.fromSecret(SECRET_B, salt)).keyId).not.toBe(cipher.keyId);
+    expect((await SettingsCipher.fromSecret(SECRET_A, SettingsCipher.newSalt())).keyId).not.toBe(cipher.keyId);
+    // Instances set up before salts: the fixed salt, another key again.
+    expect((await SettingsCipher.fromSecret(SECRET_A, null)).keyId).not.toBe(cipher.keyId);
+    await expect(SettingsCipher.fromSecret(SECRET_A, 'short')).rejects.toThrow(/salt recorded in the database is malformed/);
   });
 
-  it('refuses altered ciphertext and values of another key', () => {
+  it('refuses altered ciphertext and values of another key', async () => {
     const stored = cipher.encrypt('"x"', 'mail.password');
     const parts = stored.split('.');
     parts[3] = Buffer.from('tampered').toString('base64url');
     expect(() => cipher.decrypt(parts.join('.'), 'mail.password')).toThrow(/failed authentication/);
-    expect(() => SettingsCipher.fromSecret(SECRET_B).decrypt(stored, 'mail.password')).toThrow(/encrypted with key/);
+    expect(() => (SettingsCipher.generate().cipher).decrypt(stored, 'mail.password')).toThrow(/encrypted with key/);
+  });
+
+  it('refuses a GCM tag cut short and an IV of another length, though GCM itself would take them', () => {
+    const stored = cipher.encrypt('"x"', 'mail.password');
+    const [format, keyId, iv, ciphertext, tag] = stored.split('.') as [string, string, string, string, string];
+    const shortTag = Buffer.from(tag, 'base64url').subarray(0, 4).toString('base64url');
+    expect(() => cipher.decrypt([format, keyId, iv, ciphertext, shortTag].join('.'), 'mail.password')).toThrow(/4-byte tag; only 12 and 16 are accepted/);
+    const longIv = Buffer.concat([Buffer.from(iv, 'base64url'), Buffer.alloc(4)]).toString('base64url');
+    expect(() => cipher.decrypt([format, keyId, longIv, ciphertext, tag].join('.'), 'mail.password')).toThrow(/16-byte IV/);
+    expect(() => cipher.decrypt(`${stored}.extra`, 'mail.password')).toThrow(/not in a known encrypted format/);
+    expect(() => cipher.decrypt(stored.replace(ciphertext, `${ciphertext}!`), 'mail.password')).toThrow(/not in a known encrypted format/);
   });
 });
 
@@ -94,7 +113,8 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
     await admin.call('PUT', '/api/settings/security.webhook_signing_secret', { value: 'webhook-secret-long-enough' });
     const database = t.app.setup.database();
     const storedSecrets = () => database.select({ key: globalSettings.key, value: globalSettings.value }).from(globalSettings).where(eq(globalSettings.isEncrypted, true)).orderBy(globalSettings.key);
-    const [a, b] = [SettingsCipher.fromSecret(SECRET_A), SettingsCipher.fromSecret(SECRET_B)];
+    const [recorded] = await database.select().from(settingsEncryption);
+    const [a, b] = [await SettingsCipher.fromSecret(SECRET_A, recorded!.kdfSalt), await SettingsCipher.fromSecret(SECRET_B, SettingsCipher.newSalt())];
 
     // One value that cannot be decrypted: the rotation must fail and change nothing.
     const original = await storedSecrets();
@@ -111,5 +131,33 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
 
     t = await boot({ ENCRYPTION_SECRET: SECRET_B });
     expect(t.app.settings.get('security.webhook_signing_secret')).toBe('webhook-secret-long-enough');
+  });
+
+  it('derives the key from ENCRYPTION_SECRET with a random salt of this installation, recorded for the replicas', async () => {
+    t = await boot({ ENCRYPTION_SECRET: SECRET_A });
+    await setUpWithAdmin(t, type);
+    const [recorded] = await t.app.setup.database().select().from(settingsEncryption);
+    expect(recorded!.kdfSalt).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(recorded!.keyId).toBe((await SettingsCipher.fromSecret(SECRET_A, recorded!.kdfSalt)).keyId);
+    expect(recorded!.keyId).not.toBe((await SettingsCipher.fromSecret(SECRET_A, null)).keyId);
+    expect(t.logs.join('')).not.toMatch(/fixed salt/);
+  });
+
+  it('an instance keyed before salts (fixed salt) keeps reading its secrets and is told how to move', async () => {
+    t = await boot({ ENCRYPTION_SECRET: SECRET_A });
+    const admin = await setUpWithAdmin(t, type);
+    await admin.call('PUT', '/api/settings/mail.password', { value: 'older-instance-pw' });
+    // Back to the state an older version left: secrets under the fixed-salt key, no salt recorded.
+    const database = t.app.setup.database();
+    const [recorded] = await database.select().from(settingsEncryption);
+    const legacy = await SettingsCipher.fromSecret(SECRET_A, null);
+    await rotateEncryptionKey(database, await SettingsCipher.fromSecret(SECRET_A, recorded!.kdfSalt), legacy);
+    await t.app.close();
+
+    t = await boot({ ENCRYPTION_SECRET: SECRET_A });
+    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.settings.get('mail.password')).toBe('older-instance-pw');
+    expect(t.logs.join('')).toMatch(/fixed salt of earlier versions.*NEW_ENCRYPTION_SECRET=.*npm run settings:rotate-key/);
+    expect(await t.app.setup.database().select().from(settingsEncryption)).toEqual([expect.objectContaining({ keyId: legacy.keyId, kdfSalt: null })]);
   });
 });

@@ -39,13 +39,16 @@ export const globalSettings = pgTable(
 
 /**
  * Which key encrypts this database's secrets (an id derived from the key, never the key). A
- * process with another key refuses to start instead of reading garbage.
+ * process with another key refuses to start instead of reading garbage. `kdf_salt` is this
+ * installation's random scrypt salt for a key derived from ENCRYPTION_SECRET (shared by every
+ * replica); null for a random key file, or a key derived before salts (fixed salt).
  */
 export const settingsEncryption = pgTable(
   'settings_encryption',
   {
     id: smallint('id').primaryKey().default(1),
     keyId: text('key_id').notNull(),
+    kdfSalt: text('kdf_salt'),
     ...timestamps,
   },
   (table) => [check('settings_encryption_single_row', sql`${table.id} = 1`)],

@@ -1,0 +1,1 @@
+ALTER TABLE "settings_encryption" ADD COLUMN "kdf_salt" text;
