@@ -55,7 +55,10 @@ function originOf(text: string): string | null {
   }
 }
 
-/** Whether the Origin header names the same host and port as the Host header (default ports included). */
+/**
+ * Whether the Origin header names the same host and port as the Host header (default ports included).
+ * The scheme is not compared: behind a TLS proxy the server cannot tell https from http.
+ */
 function isSameOrigin(origin: string, host: string | undefined): boolean {
   if (!host) return false;
   try {
