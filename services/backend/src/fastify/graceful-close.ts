@@ -16,8 +16,9 @@ export const gracefulClosePlugin = fp(async (app: FastifyInstance) => {
 
   const closeStalledOnceAnswered = () => {
     for (const response of open) if (response.req.complete) return; // the last one to close calls again
-    // Closing before the server stops listening would let a new connection slip in behind it.
-    if (app.server.listening) setImmediate(closeStalledOnceAnswered);
+    // Fastify stops the listener right after the preClose hooks; closing before that would let a
+    // new connection slip in behind.
+    if (app.server.listening) setTimeout(closeStalledOnceAnswered, 5);
     else app.server.closeAllConnections();
   };
 
