@@ -79,3 +79,12 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['postgres-data', 'app-data']));
   });
 });
+
+describe('.dockerignore', () => {
+  const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+
+  it('keeps .env (the compose secrets) and local state out of the build context', () => {
+    expect(ignored).toEqual(expect.arrayContaining(['.env', 'persistent_data', 'node_modules']));
+    expect(ignored).not.toContain('!.env');
+  });
+});

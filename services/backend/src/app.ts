@@ -6,9 +6,12 @@ import { errorHandlerPlugin } from './fastify/errors.ts';
 import { frontendPlugin } from './fastify/frontend.ts';
 import { gracefulClosePlugin } from './fastify/graceful-close.ts';
 import { jsonBodyPlugin } from './fastify/json-body.ts';
+import { capConnections, httpServerOptions } from './fastify/http-server.ts';
 import { openApiPlugin } from './fastify/openapi.ts';
 import { setupPlugin } from './fastify/setup.ts';
 import { adminAuthPlugin } from './fastify/admin-auth.ts';
+import { hostCheckPlugin } from './fastify/host-check.ts';
+import { corsPlugin } from './fastify/cors.ts';
 import migrationsRoute from './routes/db/migrations.ts';
 import setupRoute from './routes/db/setup.ts';
 import testRoute from './routes/db/test.ts';
@@ -37,11 +40,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     // Setup's own bodies are tiny; routes that take more raise this per route.
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    ...httpServerOptions(config.http),
     // Errors Fastify raises before routing (a malformed URL, an over-long parameter) get the one shape too.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
       void reply.code(400).send({ error: 'bad_request', message: `The request could not be routed: ${error.message}` });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  capConnections(app, config.http);
 
   // The API speaks JSON only: text/plain bodies get a clear 400 instead of reaching a schema as a string.
   app.removeContentTypeParser('text/plain');
@@ -50,8 +55,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
 
   await app.register(errorHandlerPlugin);
   await app.register(gracefulClosePlugin);
+  await app.register(hostCheckPlugin, { config });
   await app.register(openApiPlugin);
   await app.register(setupPlugin, { config });
+  await app.register(corsPlugin);
   await app.register(adminAuthPlugin);
 
   await app.register(healthRoutes);

@@ -28,6 +28,12 @@ export const EnvSchema = Type.Object({
   ENCRYPTION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   PLUGINS_DIR: Type.String({ minLength: 1, default: DEFAULT_PLUGINS_DIR }),
   PLUGINS_DISABLED: Type.String({ default: '', pattern: '^[a-z0-9_, ]*$' }),
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000 }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5_000 }),
+  HTTP_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 120_000 }),
+  HTTP_MAX_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500 }),
+  ALLOWED_HOSTS: Type.Optional(Type.String()),
 });
 type Env = Static<typeof EnvSchema>;
 
@@ -48,6 +54,21 @@ export interface PostgresSettings {
   password: string | undefined;
 }
 
+/** How the HTTP server treats slow, idle and surplus connections, and which Host names it answers to. */
+export interface HttpLimits {
+  /** The whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** The headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic either way for this long is closed, even mid-request. */
+  idleTimeoutMs: number;
+  maxConnections: number;
+  /** Lower-case host names the Host header may name; null: decided by the listening address. */
+  allowedHosts: readonly string[] | null;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -64,6 +85,7 @@ export interface Config {
   pluginsDir: string;
   /** Plugin ids that are loaded but left alone: no DDL, no hooks, routes answer 503. */
   disabledPlugins: ReadonlySet<string>;
+  http: HttpLimits;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +114,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (valid.DB_TYPE === 'postgresql' && !postgres && problems.length === 0) {
     problems.push('DB_TYPE=postgresql needs DATABASE_URL or POSTGRES_HOST, POSTGRES_DATABASE and POSTGRES_USER.');
   }
+  const allowedHosts = valid.ALLOWED_HOSTS === undefined ? null : readAllowedHosts(valid.ALLOWED_HOSTS, problems);
+  if (valid.HTTP_HEADERS_TIMEOUT_MS > valid.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request).');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -107,6 +133,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     encryptionSecret: valid.ENCRYPTION_SECRET ?? null,
     pluginsDir: resolve(valid.PLUGINS_DIR),
     disabledPlugins: new Set(valid.PLUGINS_DISABLED.split(',').map((id) => id.trim()).filter(Boolean)),
+    http: {
+      requestTimeoutMs: valid.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: valid.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: valid.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      idleTimeoutMs: valid.HTTP_IDLE_TIMEOUT_MS,
+      maxConnections: valid.HTTP_MAX_CONNECTIONS,
+      allowedHosts,
+    },
   };
 }
 
@@ -117,6 +151,18 @@ function describeEnvError(instancePath: string, message: string, raw: Record<str
   if (name === 'ENCRYPTION_SECRET') return 'ENCRYPTION_SECRET must be at least 32 characters long (e.g. `openssl rand -base64 32`).';
   if (name === 'DATABASE_URL') return 'DATABASE_URL must start with postgres:// or postgresql://.';
   return `${name} ${message} (got ${shown}).`;
+}
+
+// A host name, an IPv4 address or a bracketed IPv6 address, as the Host header carries them (no port).
+const HOST_NAME = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)$/;
+
+function readAllowedHosts(value: string, problems: string[]): string[] {
+  const hosts = value.split(',').map((host) => host.trim().toLowerCase());
+  const invalid = hosts.filter((host) => !HOST_NAME.test(host));
+  if (invalid.length > 0) {
+    problems.push(`ALLOWED_HOSTS must list host names without scheme or port, comma-separated (e.g. app.example.com,localhost); not valid: ${invalid.map((host) => JSON.stringify(host)).join(', ')}.`);
+  }
+  return hosts;
 }
 
 function readPostgresSettings(env: Env, problems: string[]): PostgresSettings | null {

@@ -27,6 +27,26 @@ describe('loadConfig', () => {
       encryptionSecret: null,
       pluginsDir: DEFAULT_PLUGINS_DIR,
       disabledPlugins: new Set(),
+      http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000, maxConnections: 500, allowedHosts: null },
+    });
+  });
+
+  it('reads the HTTP limits and ALLOWED_HOSTS (lower-cased, spaces trimmed)', () => {
+    const config = loadConfig({
+      HTTP_REQUEST_TIMEOUT_MS: '5000',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HTTP_IDLE_TIMEOUT_MS: '90000',
+      HTTP_MAX_CONNECTIONS: '20',
+      ALLOWED_HOSTS: 'App.Example.com, localhost ,[::1],10.0.0.5',
+    });
+    expect(config.http).toEqual({
+      requestTimeoutMs: 5000,
+      headersTimeoutMs: 2000,
+      keepAliveTimeoutMs: 65_000,
+      idleTimeoutMs: 90_000,
+      maxConnections: 20,
+      allowedHosts: ['app.example.com', 'localhost', '[::1]', '10.0.0.5'],
     });
   });
 
@@ -54,6 +74,12 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'postgres://a@b/c', POSTGRES_HOST: 'x' }, /either DATABASE_URL or the POSTGRES_\* variables/],
     [{ POSTGRES_HOST: 'db' }, /set POSTGRES_DATABASE, POSTGRES_USER too/],
     [{ DB_TYPE: 'postgresql' }, /DB_TYPE=postgresql needs DATABASE_URL/],
+    [{ HTTP_REQUEST_TIMEOUT_MS: 'soon' }, /HTTP_REQUEST_TIMEOUT_MS must be integer/],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }, /HTTP_KEEP_ALIVE_TIMEOUT_MS must be >= 100/],
+    [{ HTTP_MAX_CONNECTIONS: '0' }, /HTTP_MAX_CONNECTIONS must be >= 1/],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }, /HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS/],
+    [{ ALLOWED_HOSTS: 'https://app.example.com' }, /ALLOWED_HOSTS must list host names without scheme or port.*"https:\/\/app\.example\.com"/],
+    [{ ALLOWED_HOSTS: 'app.example.com:443,,x' }, /ALLOWED_HOSTS .*"app\.example\.com:443", ""/],
   ])('refuses %o with a message that says what to do', (env, expected) => {
     expect(problemsOf(env).join('\n')).toMatch(expected);
   });

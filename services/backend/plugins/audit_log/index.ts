@@ -36,12 +36,12 @@ export default definePlugin({
   },
   routes(app, { db, tables }) {
     const { entries } = tables;
-    app.get('/', { preHandler: app.requireAdmin }, async () => db().select().from(entries).orderBy(desc(entries.id)).limit(100));
+    app.get('/', { onRequest: app.requireAdmin }, async () => db().select().from(entries).orderBy(desc(entries.id)).limit(100));
 
     app.post<{ Body: { action: string; actor: string; details?: Record<string, unknown> } }>(
       '/',
       {
-        preHandler: app.requireAdmin,
+        onRequest: app.requireAdmin,
         schema: {
           body: {
             type: 'object',

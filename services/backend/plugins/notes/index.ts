@@ -2,6 +2,8 @@ import { desc, eq } from 'drizzle-orm';
 import { index, serial, text, timestamp } from 'drizzle-orm/pg-core';
 import { definePlugin, setting } from '../../src/plugins/index.ts';
 
+const MAX_SERIAL = 2_147_483_647;
+
 /** Example plugin: short notes, with a setting and routes under /api/plugins/notes/. */
 export default definePlugin({
   id: 'notes',
@@ -30,17 +32,24 @@ export default definePlugin({
   },
   routes(app, { db, tables, setting: settingOf }) {
     const { notes } = tables;
-    app.get('/', { preHandler: app.requireAdmin }, async () => db().select().from(notes).orderBy(desc(notes.createdAt)).limit(100));
+    app.get('/', { onRequest: app.requireAdmin }, async () => db().select().from(notes).orderBy(desc(notes.createdAt)).limit(100));
 
-    app.get<{ Params: { id: string } }>('/:id', { preHandler: app.requireAdmin }, async (request, reply) => {
-      const [note] = await db().select().from(notes).where(eq(notes.id, Number(request.params.id)));
-      return note ?? reply.status(404).send({ error: 'not_found', message: `No note ${request.params.id}.` });
-    });
+    app.get<{ Params: { id: string } }>(
+      '/:id',
+      // Params arrive as strings: a pattern keeps "abc" from reaching the database as NaN.
+      { onRequest: app.requireAdmin, schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } } } } },
+      async (request, reply) => {
+        const id = Number(request.params.id);
+        // Beyond a serial's range no note can exist (and PostgreSQL would reject the comparison).
+        const [note] = id <= MAX_SERIAL ? await db().select().from(notes).where(eq(notes.id, id)) : [];
+        return note ?? reply.status(404).send({ error: 'not_found', message: `No note ${request.params.id}.` });
+      },
+    );
 
     app.post<{ Body: { title: string; body?: string } }>(
       '/',
       {
-        preHandler: app.requireAdmin,
+        onRequest: app.requireAdmin,
         schema: {
           body: {
             type: 'object',

@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** A preHandler for admin routes: `Authorization: Bearer <admin token>` or 401. */
+    /** An onRequest hook for admin routes: `Authorization: Bearer <admin token>` or 401, before the body is read or validated. */
     requireAdmin: (request: FastifyRequest) => Promise<void>;
   }
 }

@@ -10,7 +10,7 @@ const pluginsRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/plugins',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: { tags: ['plugins'], summary: 'Plugins, their status and tables', security: adminSecurity, response: { 200: PluginsResponse, '4xx': errorRef, '5xx': errorRef } },
     },
     async () => ({ plugins: app.plugins.list() }),

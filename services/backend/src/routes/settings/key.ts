@@ -12,7 +12,7 @@ const settingByKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/settings/:key',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         tags: ['settings'],
         summary: 'One global setting',
@@ -27,7 +27,7 @@ const settingByKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/api/settings/:key',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       bodyLimit: 64 * 1024,
       schema: {
         tags: ['settings'],

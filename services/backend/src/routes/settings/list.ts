@@ -10,7 +10,7 @@ const listSettingsRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/settings',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         tags: ['settings'],
         summary: 'Global settings by group',

@@ -37,6 +37,18 @@ describe.each(['pglite', 'postgresql'] as const)('GET and PUT /api/settings/:key
     expect(t.app.settings.get('mail.port')).toBe(587);
   });
 
+  it('checks the admin token before the body, so callers without it learn nothing about schemas', async () => {
+    const invalidBodies = [{ wrong: 1 }, {}, '{"value": ', 'x'.repeat(70 * 1024)];
+    for (const payload of invalidBodies) {
+      const response = await t.app.inject({ method: 'PUT', url: '/api/settings/mail.port', headers: { 'content-type': 'application/json' }, payload });
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error).toBe('admin_token_required');
+    }
+    const wrongType = await t.app.inject({ method: 'PUT', url: '/api/settings/mail.port', headers: { 'content-type': 'text/xml', authorization: 'Bearer gwa_wrong' }, payload: '<value/>' });
+    expect(wrongType.statusCode).toBe(401);
+    expect(wrongType.json().error).toBe('invalid_admin_token');
+  });
+
   it('reads defaults, stores a typed value and goes back to the default with null', async () => {
     expect((await admin.call('GET', '/api/settings/mail.port')).json()).toMatchObject({ key: 'mail.port', type: 'number', value: 587, default: 587, is_set: false });
 
