@@ -23,9 +23,13 @@ export const hostCheckPlugin = fp(async (app: FastifyInstance, options: { config
   app.addHook('onRequest', checkHost);
 });
 
-/** The host names to accept, or null for any: ALLOWED_HOSTS, else loopback names when listening on loopback only. */
+/**
+ * The host names to accept, or null for any: loopback names plus ALLOWED_HOSTS, or loopback names
+ * alone when listening on loopback only. A rebinding page always sends its own domain as Host,
+ * never a loopback name, so those stay accepted (the container's healthcheck calls 127.0.0.1).
+ */
 function allowedHostNames(config: Config): ReadonlySet<string> | null {
-  if (config.http.allowedHosts) return new Set(config.http.allowedHosts);
+  if (config.http.allowedHosts) return new Set([...LOOPBACK_NAMES, ...config.http.allowedHosts]);
   return isLoopback(config.host) ? new Set(LOOPBACK_NAMES) : null;
 }
 

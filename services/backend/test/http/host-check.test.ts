@@ -34,13 +34,14 @@ describe('Host header check (DNS rebinding)', () => {
     expect(t.app.setup.snapshot().state).toBe('unconfigured');
   });
 
-  it('with ALLOWED_HOSTS, answers only those names', async () => {
+  it('with ALLOWED_HOSTS, answers only those names and the loopback names', async () => {
     t = await startApp({ HOST: '0.0.0.0', ALLOWED_HOSTS: 'app.example.com,10.0.0.5' });
     expect((await status('app.example.com')).statusCode).toBe(200);
     expect((await status('App.Example.com:443')).statusCode).toBe(200);
     expect((await status('10.0.0.5:3000')).statusCode).toBe(200);
-    expect((await status('localhost:3000')).statusCode).toBe(403);
+    expect((await status('127.0.0.1:3000')).statusCode).toBe(200);
     expect((await status('attacker.example')).statusCode).toBe(403);
+    expect((await status('app.example.com.attacker.example')).statusCode).toBe(403);
   });
 
   it('on all interfaces without ALLOWED_HOSTS, answers any host and warns at boot', async () => {
