@@ -47,6 +47,9 @@ export const SetupResultSchema = Type.Object(
     restart_required: Type.Boolean(),
     database_type: DatabaseTypeSchema,
     admin_token: Type.Optional(Type.String({ description: 'The admin API token, shown this once. Only its hash is stored.' })),
+    adopted: Type.Optional(
+      Type.Boolean({ description: 'true (only then present): the database was already set up, by another instance or before db.selection.json was lost; this instance joined it and issued no admin token.' }),
+    ),
   },
   { additionalProperties: false },
 );

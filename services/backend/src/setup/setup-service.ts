@@ -114,11 +114,16 @@ export class SetupService {
     assertWritableFolder(this.config.persistentDataDir);
     this.cancelRetry();
     const run = await this.execute(type, 'first-time', true);
-    const result: SetupResult = {
-      message: `The ${type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} database is set up and ready.`,
-      restart_required: false,
-      database_type: type,
-    };
+    const database = type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL';
+    if (run.adopted) {
+      return {
+        message: `The ${database} database was already set up: this instance joined an existing installation and is ready. No admin token was issued; use the existing one (\`npm run admin:token\` on the server replaces it).`,
+        restart_required: false,
+        database_type: type,
+        adopted: true,
+      };
+    }
+    const result: SetupResult = { message: `The ${database} database is set up and ready.`, restart_required: false, database_type: type };
     if (run.adminToken) result.admin_token = run.adminToken;
     return result;
   }
@@ -192,9 +197,10 @@ export class SetupService {
   /** One attempt from boot; connection failures are retried with backoff so start order does not matter. */
   private async attempt(type: DatabaseType, mode: SetupRun['mode']): Promise<void> {
     try {
-      await this.execute(type, mode, false);
+      const run = await this.execute(type, mode, false);
       this.retryDelayMs = FIRST_RETRY_MS;
-      if (mode === 'first-time') this.log.info('Set up without the wizard. Run `npm run admin:token` on the server to get an admin API token.');
+      if (run.adopted) this.log.info('Joined an existing installation: the database was already set up.');
+      else if (mode === 'first-time') this.log.info('Set up without the wizard. Run `npm run admin:token` on the server to get an admin API token.');
     } catch (error) {
       if (!(error instanceof DatabaseUnavailableError) || this.closing) return;
       const delay = this.retryDelayMs;
