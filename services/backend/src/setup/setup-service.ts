@@ -31,6 +31,8 @@ export class SetupService {
   private configured = false;
   private lastError: string | null = null;
   private selectionProblem: string | null = null;
+  /** At boot, the environment's PostgreSQL does not answer yet: whether it is set up is unknown. */
+  private probing = false;
   private driver: DatabaseDriver | null = null;
   private running: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -98,13 +100,7 @@ export class SetupService {
       await this.attempt(this.config.dbType, 'first-time');
       return;
     }
-    if (await isSetUpElsewhere(this.config, this.log)) {
-      // Another replica set this database up: join it rather than offer a second setup.
-      this.log.info('The PostgreSQL database in the environment is already set up: adopting it');
-      await this.attempt('postgresql', 'first-time');
-      return;
-    }
-    this.announceSetup(baseUrl);
+    await this.adoptOrOfferSetup(baseUrl);
   }
 
   /** First-time setup requested over HTTP. Throws AppErrors that map to 401/409/4xx/5xx. */
@@ -182,7 +178,44 @@ export class SetupService {
     if (this.configured || this.state === 'ready') {
       throw new AppError(409, 'already_configured', 'This instance is already set up. Its database settings cannot be changed through setup.');
     }
+    if (this.probing) {
+      throw new AppError(409, 'setup_in_progress', 'The server is still checking whether the PostgreSQL database in its environment is already set up (it does not answer yet). Watch GET /api/db/status.');
+    }
     if (this.state === 'setting_up') throw new AppError(409, 'setup_in_progress', 'A setup is already running. Watch GET /api/db/status for its progress.');
+  }
+
+  /**
+   * Joins the environment's PostgreSQL database when another replica set it up, else offers the
+   * wizard. While that server cannot be reached nobody can tell which, so neither happens: status
+   * shows the check (setting_up, phase connect) and it is retried with backoff.
+   */
+  private async adoptOrOfferSetup(baseUrl: string): Promise<void> {
+    let setUpElsewhere: boolean;
+    try {
+      setUpElsewhere = await isSetUpElsewhere(this.config, this.log);
+    } catch (error) {
+      if (this.closing) return;
+      this.probing = true;
+      this.state = 'setting_up';
+      this.phase = 'connect';
+      this.lastError = rootMessage(error);
+      this.retryLater(() => this.adoptOrOfferSetup(baseUrl));
+      this.log.warn(`Cannot tell yet whether the PostgreSQL database in the environment is already set up, so setup waits: ${this.lastError}`);
+      return;
+    }
+    this.probing = false;
+    this.state = 'unconfigured';
+    this.phase = null;
+    this.lastError = null;
+    this.retryDelayMs = FIRST_RETRY_MS;
+    if (this.closing) return;
+    if (setUpElsewhere) {
+      // Another replica set this database up: join it rather than offer a second setup.
+      this.log.info('The PostgreSQL database in the environment is already set up: adopting it');
+      await this.attempt('postgresql', 'first-time');
+      return;
+    }
+    this.announceSetup(baseUrl);
   }
 
   private announceSetup(baseUrl: string): void {
@@ -203,14 +236,19 @@ export class SetupService {
       else if (mode === 'first-time') this.log.info('Set up without the wizard. Run `npm run admin:token` on the server to get an admin API token.');
     } catch (error) {
       if (!(error instanceof DatabaseUnavailableError) || this.closing) return;
-      const delay = this.retryDelayMs;
-      this.retryDelayMs = Math.min(delay * 2, MAX_RETRY_MS);
-      this.lastError = `${this.lastError} Retrying in ${delay / 1000} s.`;
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        void this.attempt(type, mode);
-      }, delay);
+      this.retryLater(() => this.attempt(type, mode));
     }
+  }
+
+  /** Runs `again` after a delay that doubles each time (up to 30 s), and says so in status. */
+  private retryLater(again: () => Promise<void>): void {
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(delay * 2, MAX_RETRY_MS);
+    this.lastError = `${this.lastError} Retrying in ${delay / 1000} s.`;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void again();
+    }, delay);
   }
 
   private cancelRetry(): void {
