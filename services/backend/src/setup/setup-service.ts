@@ -5,14 +5,15 @@ import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import type { DatabaseDriver } from '../db/drivers/index.ts';
 import { readSelection } from '../db/selection.ts';
-import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
+import { AppError, DatabaseUnavailableError, publicMessage, rootMessage } from '../errors.ts';
 import type { DbStatus, PhaseName, SetupResult, SetupState } from '../schemas/database.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import { isSetUpElsewhere } from './adoption.ts';
 import { SetupToken } from './token.ts';
 import { assertWritableFolder } from '../storage.ts';
 
-export type Readiness = { ready: true } | { ready: false; reason: string };
+/** `reason` is for anyone; `detail` (hosts, folders, key ids) only for callers that may see it. */
+export type Readiness = { ready: true } | { ready: false; reason: string; detail?: string };
 
 const READINESS_CACHE_MS = 2_000;
 const PING_TIMEOUT_MS = 1_500;
@@ -29,7 +30,8 @@ export class SetupService {
   private phase: PhaseName | null = null;
   private type: DatabaseType | null = null;
   private configured = false;
-  private lastError: string | null = null;
+  /** The last error: `message` for anyone, `detail` (the full words) for the log and token holders. */
+  private lastError: { message: string; detail: string } | null = null;
   private selectionProblem: string | null = null;
   /** At boot, the environment's PostgreSQL does not answer yet: whether it is set up is unknown. */
   private probing = false;
@@ -51,7 +53,8 @@ export class SetupService {
     this.token = new SetupToken(config.persistentDataDir, config.setupToken);
   }
 
-  snapshot(): DbStatus {
+  /** `withDetail`: add the full error, for a caller holding the setup or admin token. */
+  snapshot(withDetail = false): DbStatus {
     const status: DbStatus = {
       configured: this.configured,
       initialized: this.state === 'ready',
@@ -60,7 +63,10 @@ export class SetupService {
       state: this.state,
     };
     if (this.state === 'setting_up' && this.phase) status.phase = this.phase;
-    if (this.lastError) status.error = this.lastError;
+    if (this.lastError) {
+      status.error = this.lastError.message;
+      if (withDetail) status.detail = this.lastError.detail;
+    }
     return status;
   }
 
@@ -78,15 +84,14 @@ export class SetupService {
       assertWritableFolder(this.config.persistentDataDir);
     } catch (error) {
       this.state = 'error';
-      this.lastError = rootMessage(error);
-      this.log.error(this.lastError);
+      this.log.error(this.recordError(error));
       return;
     }
     const selection = readSelection(this.config.persistentDataDir);
     if (selection.status === 'invalid') {
       this.selectionProblem = selection.message;
       this.state = 'error';
-      this.lastError = selection.message;
+      this.recordError(new AppError(409, 'selection_invalid', selection.message));
       this.log.error(selection.message);
       return;
     }
@@ -129,9 +134,21 @@ export class SetupService {
    * file, no state change, no migrations. PostgreSQL: a one-connection pool runs `select version()`
    * and is closed again. PGlite: nothing is created (it would make the data folder), the answer says so.
    */
+  /** Whether `candidate` is the setup token of this instance while it is not set up (it may then read error details). */
+  acceptsSetupToken(candidate: string | undefined): boolean {
+    if (this.configured || !candidate) return false;
+    try {
+      this.token.verify(candidate);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
   authorizeSetupStep(presentedToken: string | undefined): void {
-    this.assertCanSetUp();
+    // While boot cannot reach the environment's PostgreSQL, these help find out why; setup waits.
+    if (!this.probing) this.assertCanSetUp();
     this.token.verify(presentedToken);
   }
 
@@ -144,15 +161,20 @@ export class SetupService {
   /** For /api/health/ready: ready and the database answers. The answer is cached for 2 s. */
   async readiness(): Promise<Readiness> {
     const driver = this.driver;
-    if (this.state !== 'ready' || !driver) return { ready: false, reason: `The database is ${this.state.replace('_', ' ')}.` };
+    if (this.state !== 'ready' || !driver) {
+      const reason = `The database is ${this.state.replace('_', ' ')}.`;
+      return this.lastError ? { ready: false, reason, detail: this.lastError.detail } : { ready: false, reason };
+    }
     if (this.lastPing && Date.now() - this.lastPing.at < READINESS_CACHE_MS) return this.lastPing.result;
     this.pendingPing ??= driver
       .ping(PING_TIMEOUT_MS)
       .then(
         (): Readiness => ({ ready: true }),
-        (error: unknown): Readiness => ({ ready: false, reason: rootMessage(error) }),
+        (error: unknown): Readiness => ({ ready: false, reason: 'The database does not answer.', detail: rootMessage(error) }),
       )
       .then((result) => {
+        // Logged when readiness is lost, not at every probe of a load balancer.
+        if (!result.ready && this.lastPing?.result.ready !== false) this.log.warn(`Not ready: ${result.detail}`);
         this.lastPing = { at: Date.now(), result };
         this.pendingPing = null;
         return result;
@@ -198,9 +220,9 @@ export class SetupService {
       this.probing = true;
       this.state = 'setting_up';
       this.phase = 'connect';
-      this.lastError = rootMessage(error);
+      this.recordError(error);
       this.retryLater(() => this.adoptOrOfferSetup(baseUrl));
-      this.log.warn(`Cannot tell yet whether the PostgreSQL database in the environment is already set up, so setup waits: ${this.lastError}`);
+      this.log.warn(`Cannot tell yet whether the PostgreSQL database in the environment is already set up, so setup waits: ${this.lastError?.detail}`);
       return;
     }
     this.probing = false;
@@ -244,11 +266,19 @@ export class SetupService {
   private retryLater(again: () => Promise<void>): void {
     const delay = this.retryDelayMs;
     this.retryDelayMs = Math.min(delay * 2, MAX_RETRY_MS);
-    this.lastError = `${this.lastError} Retrying in ${delay / 1000} s.`;
+    const note = ` Retrying in ${delay / 1000} s.`;
+    if (this.lastError) this.lastError = { message: this.lastError.message + note, detail: this.lastError.detail + note };
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       void again();
     }, delay);
+  }
+
+  /** Keeps the error for status; returns its full words, for the log. */
+  private recordError(error: unknown): string {
+    const detail = rootMessage(error);
+    this.lastError = { message: publicMessage(error), detail };
+    return detail;
   }
 
   private cancelRetry(): void {
@@ -322,8 +352,7 @@ export class SetupService {
         this.log.warn({ err: closeError }, 'Closing the database after a failed setup failed');
       });
     }
-    const message = rootMessage(error);
-    this.lastError = message;
+    const message = this.recordError(error);
     this.phase = null;
     if (run.mode === 'first-time') {
       this.state = 'unconfigured';
