@@ -134,6 +134,13 @@ export class SetupService {
    * file, no state change, no migrations. PostgreSQL: a one-connection pool runs `select version()`
    * and is closed again. PGlite: nothing is created (it would make the data folder), the answer says so.
    */
+  /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
+  authorizeSetupStep(presentedToken: string | undefined): void {
+    // While boot cannot reach the environment's PostgreSQL, these help find out why; setup waits.
+    if (!this.probing) this.assertCanSetUp();
+    this.token.verify(presentedToken);
+  }
+
   /** Whether `candidate` is the setup token of this instance while it is not set up (it may then read error details). */
   acceptsSetupToken(candidate: string | undefined): boolean {
     if (this.configured || !candidate) return false;
@@ -143,13 +150,6 @@ export class SetupService {
     } catch {
       return false;
     }
-  }
-
-  /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
-  authorizeSetupStep(presentedToken: string | undefined): void {
-    // While boot cannot reach the environment's PostgreSQL, these help find out why; setup waits.
-    if (!this.probing) this.assertCanSetUp();
-    this.token.verify(presentedToken);
   }
 
   /** This app's database; DatabaseNotReadyError (503) until setup or boot has finished. */
