@@ -22,7 +22,8 @@ describe('two processes on one PGlite folder', () => {
     const second = await spawnServer(env);
     servers.push(second);
     const status = await second.waitForStatus((s) => s.state === 'error');
-    expect(status.error).toContain(`in use by another Groundwork process (PID ${first.child.pid})`);
+    expect(status.error).toMatch(/in use by another process/);
+    expect(second.logs.join('\n')).toContain(`in use by another Groundwork process (PID ${first.child.pid})`);
     expect((await second.get('/api/health/ready')).status).toBe(503);
     expect((await second.get('/api/db/migrations')).status).toBe(503);
 

@@ -55,6 +55,25 @@ export function rootMessage(error: unknown): string {
   return String(current);
 }
 
+// What status and readiness tell a caller without a token, by error code. The full message names
+// hosts, users, folders or key ids (a key id lets a guessed ENCRYPTION_SECRET be checked offline),
+// so it goes only to the log and to holders of the setup or admin token.
+const PUBLIC_MESSAGES: Record<string, string> = {
+  database_unavailable: 'The database cannot be reached',
+  database_locked: 'The embedded database is in use by another process',
+  storage_error: 'The persistent data folder (PERSISTENT_DATA_DIR) cannot be used',
+  encryption_key_error: 'The settings encryption key is missing or does not match this database',
+  migration_failed: 'A database migration failed',
+  selection_invalid: 'db.selection.json is not valid. Fix it or remove it to run setup again',
+  postgresql_not_configured: 'The server has no PostgreSQL settings',
+};
+
+/** The error in words safe for anyone to read: its kind, never where (no host, user, path or key id). */
+export function publicMessage(error: unknown): string {
+  const known = error instanceof AppError ? PUBLIC_MESSAGES[error.code] : undefined;
+  return `${known ?? 'Setup failed'}; the server log has the details.`;
+}
+
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 
 /** Whether an error (or what it wraps) means the database connection failed, not the statement. */

@@ -103,10 +103,10 @@ describe('a PERSISTENT_DATA_DIR others could write to, or that belongs to anothe
     make(folder.path);
 
     t = await startApp({ SETUP_TOKEN: '' }, { dataDir: folder.path });
-    const status = t.app.setup.snapshot();
+    const status = t.app.setup.snapshot(true);
     expect(status).toMatchObject({ state: 'error', configured: false });
-    expect(status.error).toContain(`PERSISTENT_DATA_DIR (${folder.path}) ${says}`);
-    expect(status.error).toContain(fix(folder.path));
+    expect(status.detail).toContain(`PERSISTENT_DATA_DIR (${folder.path}) ${says}`);
+    expect(status.detail).toContain(fix(folder.path));
     expect(t.logs.join('')).toContain(fix(folder.path));
     expect(t.logs.join('')).not.toContain(planted);
 
@@ -176,10 +176,10 @@ describe('state files the server does not write itself', () => {
     const file = join(folder.path, 'setup-token');
     plant(file, `${PLANTED}\n`);
     t = await startApp({ SETUP_TOKEN: '' }, { dataDir: folder.path });
-    const status = t.app.setup.snapshot();
+    const status = t.app.setup.snapshot(true);
     expect(status.state).toBe('error');
-    expect(status.error).toContain(`${file} is not trusted: ${says}`);
-    expect(status.error).toContain(fix(file));
+    expect(status.detail).toContain(`${file} is not trusted: ${says}`);
+    expect(status.detail).toContain(fix(file));
     const logs = t.logs.join('');
     expect(logs).toContain(`${file} is not trusted`);
     expect(logs).not.toContain(PLANTED);
@@ -224,7 +224,7 @@ describe('state files the server does not write itself', () => {
       process.umask(previous);
     }
     t = await startApp({}, { dataDir: folder.path });
-    expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', configured: false, error: expect.stringContaining(`${file} is not trusted: ${says}`) });
+    expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'error', configured: false, detail: expect.stringContaining(`${file} is not trusted: ${says}`) });
     expect((await t.setUp('postgresql')).json().error).toBe('selection_invalid');
   });
 

@@ -48,6 +48,18 @@ describe('DoneStep', () => {
     await vi.waitFor(() => expect(wrapper.get('[role="status"]').text()).toMatch(/press Ctrl\+C/));
   });
 
+  it('says it joined an existing installation, with no token section, when the database was already set up', () => {
+    const wrapper = mountStep({ message: 'The PostgreSQL database was already set up: this instance joined an existing installation and is ready.', restart_required: false, database_type: 'postgresql', adopted: true });
+    expect(wrapper.get('#adopted-notice').text()).toMatch(/joined an existing installation.*no new admin token was issued/);
+    expect(wrapper.get('#adopted-notice').text()).toMatch(/npm run admin:token/);
+    expect(wrapper.find('#admin-token').exists()).toBe(false);
+    expect(wrapper.getComponent(RouterLinkStub).props('to')).toBe('/');
+  });
+
+  it('shows no adoption notice after a first setup', () => {
+    expect(mountStep(RESULT).find('#adopted-notice').exists()).toBe(false);
+  });
+
   it('makes a required restart an explicit next step, and shows no token section without a token', () => {
     const wrapper = mountStep({ ...RESULT, restart_required: true, admin_token: undefined });
     expect(wrapper.get('.next-steps').text()).toMatch(/Restart the server/);

@@ -24,6 +24,6 @@ export async function isActiveAdminToken(db: AppDatabase, token: string): Promis
   return row !== undefined;
 }
 
-function hashToken(token: string): string {
+export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }

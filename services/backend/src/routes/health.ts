@@ -1,9 +1,17 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errorRef } from '../schemas/common.ts';
 
 const Ok = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 const Ready = Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false });
+/** The one error shape, plus `detail` for callers holding the admin token (or the setup token before setup). */
+const NotReady = Type.Object(
+  {
+    error: Type.Literal('not_ready'),
+    message: Type.String({ description: 'Why, in plain words: never hosts, users, folders or key ids.' }),
+    detail: Type.Optional(Type.String({ description: 'The full reason. Only with `Authorization: Bearer <admin token>`, or X-Setup-Token before setup.' })),
+  },
+  { additionalProperties: false },
+);
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -16,12 +24,14 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/health/ready',
     {
       config: { availableBeforeReady: true },
-      schema: { tags: ['health'], summary: 'Readiness: set up and the database answers', response: { 200: Ready, 503: errorRef } },
+      schema: { tags: ['health'], summary: 'Readiness: set up and the database answers', response: { 200: Ready, 503: NotReady } },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const readiness = await app.setup.readiness();
       if (readiness.ready) return { status: 'ready' as const };
-      return reply.status(503).send({ error: 'not_ready', message: readiness.reason });
+      const body = { error: 'not_ready' as const, message: readiness.reason };
+      const withDetail = readiness.detail !== undefined && (await app.maySeeDetail(request));
+      return reply.status(503).send(withDetail ? { ...body, detail: readiness.detail } : body);
     },
   );
 };

@@ -27,7 +27,12 @@ export const DbStatusSchema = Type.Object(
     type: Type.Union([DatabaseTypeSchema, Type.Null()]),
     state: Type.Enum(SETUP_STATES),
     phase: Type.Optional(Type.Enum(SETUP_PHASE_NAMES, { description: 'The setup step running now (only while setting_up).' })),
-    error: Type.Optional(Type.String({ description: 'The last setup or boot error, in plain words.' })),
+    error: Type.Optional(Type.String({ description: 'The last setup or boot error, in plain words: what kind of failure, never hosts, users, folders or key ids.' })),
+    detail: Type.Optional(
+      Type.String({
+        description: 'The full last error (may name host:port, user, folder, key ids). Only with `Authorization: Bearer <admin token>`, or the X-Setup-Token header before setup.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -47,6 +52,9 @@ export const SetupResultSchema = Type.Object(
     restart_required: Type.Boolean(),
     database_type: DatabaseTypeSchema,
     admin_token: Type.Optional(Type.String({ description: 'The admin API token, shown this once. Only its hash is stored.' })),
+    adopted: Type.Optional(
+      Type.Boolean({ description: 'true (only then present): the database was already set up, by another instance or before db.selection.json was lost; this instance joined it and issued no admin token.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -16,6 +16,8 @@ export class SetupRun {
   session: ExclusiveSession | null = null;
   /** Set by the commit phase of a setup through HTTP: shown once in the response. */
   adminToken: string | null = null;
+  /** Set by the commit phase when the database was already set up: this instance joined it. */
+  adopted = false;
 
   constructor(
     readonly type: DatabaseType,
@@ -94,15 +96,23 @@ export const SETUP_PHASES = [
     },
   },
   {
-    // The selection file is written last: it exists only for a database that is fully set up.
+    // Under the schema lock: of two first setups on one database, one records the setup and may
+    // issue the admin token; the other finds the record and joins (adopts) that installation, so
+    // no setup ever replaces a live admin token. The selection file is written last: it exists
+    // only for a database that is fully set up.
     name: 'commit',
+    exclusive: true,
     firstTimeOnly: true,
     async run(run) {
-      await run.driver.db
-        .insert(setupRecord)
-        .values({ databaseType: run.type, appVersion: APP_VERSION })
-        .onConflictDoNothing();
-      if (run.issueAdminToken) run.adminToken = await issueAdminToken(run.driver.db);
+      await run.exclusive.db.transaction(async (tx) => {
+        const recorded = await tx
+          .insert(setupRecord)
+          .values({ databaseType: run.type, appVersion: APP_VERSION })
+          .onConflictDoNothing()
+          .returning({ id: setupRecord.id });
+        run.adopted = recorded.length === 0;
+        if (run.issueAdminToken && !run.adopted) run.adminToken = await issueAdminToken(tx);
+      });
       writeSelection(run.config.persistentDataDir, {
         type: run.type,
         selectedAt: new Date().toISOString(),

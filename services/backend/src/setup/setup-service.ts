@@ -5,14 +5,15 @@ import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import type { DatabaseDriver } from '../db/drivers/index.ts';
 import { readSelection } from '../db/selection.ts';
-import { AppError, DatabaseUnavailableError, rootMessage } from '../errors.ts';
+import { AppError, DatabaseUnavailableError, publicMessage, rootMessage } from '../errors.ts';
 import type { DbStatus, PhaseName, SetupResult, SetupState } from '../schemas/database.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import { isSetUpElsewhere } from './adoption.ts';
 import { SetupToken } from './token.ts';
 import { assertDataFolder } from '../storage.ts';
 
-export type Readiness = { ready: true } | { ready: false; reason: string };
+/** `reason` is for anyone; `detail` (hosts, folders, key ids) only for callers that may see it. */
+export type Readiness = { ready: true } | { ready: false; reason: string; detail?: string };
 
 const READINESS_CACHE_MS = 2_000;
 const PING_TIMEOUT_MS = 1_500;
@@ -29,8 +30,11 @@ export class SetupService {
   private phase: PhaseName | null = null;
   private type: DatabaseType | null = null;
   private configured = false;
-  private lastError: string | null = null;
+  /** The last error: `message` for anyone, `detail` (the full words) for the log and token holders. */
+  private lastError: { message: string; detail: string } | null = null;
   private selectionProblem: string | null = null;
+  /** At boot, the environment's PostgreSQL does not answer yet: whether it is set up is unknown. */
+  private probing = false;
   private driver: DatabaseDriver | null = null;
   private running: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -49,7 +53,8 @@ export class SetupService {
     this.token = new SetupToken(config.persistentDataDir, config.setupToken);
   }
 
-  snapshot(): DbStatus {
+  /** `withDetail`: add the full error, for a caller holding the setup or admin token. */
+  snapshot(withDetail = false): DbStatus {
     const status: DbStatus = {
       configured: this.configured,
       initialized: this.state === 'ready',
@@ -58,7 +63,10 @@ export class SetupService {
       state: this.state,
     };
     if (this.state === 'setting_up' && this.phase) status.phase = this.phase;
-    if (this.lastError) status.error = this.lastError;
+    if (this.lastError) {
+      status.error = this.lastError.message;
+      if (withDetail) status.detail = this.lastError.detail;
+    }
     return status;
   }
 
@@ -82,7 +90,7 @@ export class SetupService {
     if (selection.status === 'invalid') {
       this.selectionProblem = selection.message;
       this.state = 'error';
-      this.lastError = selection.message;
+      this.recordError(new AppError(409, 'selection_invalid', selection.message));
       this.log.error(selection.message);
       return;
     }
@@ -96,18 +104,7 @@ export class SetupService {
       await this.attempt(this.config.dbType, 'first-time');
       return;
     }
-    if (await isSetUpElsewhere(this.config, this.log)) {
-      // Another replica set this database up: join it rather than offer a second setup.
-      this.log.info('The PostgreSQL database in the environment is already set up: adopting it');
-      await this.attempt('postgresql', 'first-time');
-      return;
-    }
-    try {
-      this.announceSetup(baseUrl);
-    } catch (error) {
-      // An untrusted setup-token file: no token, so no setup until the operator fixes it.
-      this.refuseToBoot(error);
-    }
+    await this.adoptOrOfferSetup(baseUrl);
   }
 
   /** First-time setup requested over HTTP. Throws AppErrors that map to 401/409/4xx/5xx. */
@@ -117,11 +114,16 @@ export class SetupService {
     assertDataFolder(this.config.persistentDataDir);
     this.cancelRetry();
     const run = await this.execute(type, 'first-time', true);
-    const result: SetupResult = {
-      message: `The ${type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} database is set up and ready.`,
-      restart_required: false,
-      database_type: type,
-    };
+    const database = type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL';
+    if (run.adopted) {
+      return {
+        message: `The ${database} database was already set up: this instance joined an existing installation and is ready. No admin token was issued; use the existing one (\`npm run admin:token\` on the server replaces it).`,
+        restart_required: false,
+        database_type: type,
+        adopted: true,
+      };
+    }
+    const result: SetupResult = { message: `The ${database} database is set up and ready.`, restart_required: false, database_type: type };
     if (run.adminToken) result.admin_token = run.adminToken;
     return result;
   }
@@ -133,8 +135,20 @@ export class SetupService {
    */
   /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
   authorizeSetupStep(presentedToken: string | undefined): void {
-    this.assertCanSetUp();
+    // While boot cannot reach the environment's PostgreSQL, these help find out why; setup waits.
+    if (!this.probing) this.assertCanSetUp();
     this.token.verify(presentedToken);
+  }
+
+  /** Whether `candidate` is the setup token of this instance while it is not set up (it may then read error details). */
+  acceptsSetupToken(candidate: string | undefined): boolean {
+    if (this.configured || !candidate) return false;
+    try {
+      this.token.verify(candidate);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** This app's database; DatabaseNotReadyError (503) until setup or boot has finished. */
@@ -146,15 +160,20 @@ export class SetupService {
   /** For /api/health/ready: ready and the database answers. The answer is cached for 2 s. */
   async readiness(): Promise<Readiness> {
     const driver = this.driver;
-    if (this.state !== 'ready' || !driver) return { ready: false, reason: `The database is ${this.state.replace('_', ' ')}.` };
+    if (this.state !== 'ready' || !driver) {
+      const reason = `The database is ${this.state.replace('_', ' ')}.`;
+      return this.lastError ? { ready: false, reason, detail: this.lastError.detail } : { ready: false, reason };
+    }
     if (this.lastPing && Date.now() - this.lastPing.at < READINESS_CACHE_MS) return this.lastPing.result;
     this.pendingPing ??= driver
       .ping(PING_TIMEOUT_MS)
       .then(
         (): Readiness => ({ ready: true }),
-        (error: unknown): Readiness => ({ ready: false, reason: rootMessage(error) }),
+        (error: unknown): Readiness => ({ ready: false, reason: 'The database does not answer.', detail: rootMessage(error) }),
       )
       .then((result) => {
+        // Logged when readiness is lost, not at every probe of a load balancer.
+        if (!result.ready && this.lastPing?.result.ready !== false) this.log.warn(`Not ready: ${result.detail}`);
         this.lastPing = { at: Date.now(), result };
         this.pendingPing = null;
         return result;
@@ -180,13 +199,54 @@ export class SetupService {
     if (this.configured || this.state === 'ready') {
       throw new AppError(409, 'already_configured', 'This instance is already set up. Its database settings cannot be changed through setup.');
     }
+    if (this.probing) {
+      throw new AppError(409, 'setup_in_progress', 'The server is still checking whether the PostgreSQL database in its environment is already set up (it does not answer yet). Watch GET /api/db/status.');
+    }
     if (this.state === 'setting_up') throw new AppError(409, 'setup_in_progress', 'A setup is already running. Watch GET /api/db/status for its progress.');
   }
 
   private refuseToBoot(error: unknown): void {
     this.state = 'error';
-    this.lastError = rootMessage(error);
-    this.log.error(this.lastError);
+    this.log.error(this.recordError(error));
+  }
+
+  /**
+   * Joins the environment's PostgreSQL database when another replica set it up, else offers the
+   * wizard. While that server cannot be reached nobody can tell which, so neither happens: status
+   * shows the check (setting_up, phase connect) and it is retried with backoff.
+   */
+  private async adoptOrOfferSetup(baseUrl: string): Promise<void> {
+    let setUpElsewhere: boolean;
+    try {
+      setUpElsewhere = await isSetUpElsewhere(this.config, this.log);
+    } catch (error) {
+      if (this.closing) return;
+      this.probing = true;
+      this.state = 'setting_up';
+      this.phase = 'connect';
+      this.recordError(error);
+      this.retryLater(() => this.adoptOrOfferSetup(baseUrl));
+      this.log.warn(`Cannot tell yet whether the PostgreSQL database in the environment is already set up, so setup waits: ${this.lastError?.detail}`);
+      return;
+    }
+    this.probing = false;
+    this.state = 'unconfigured';
+    this.phase = null;
+    this.lastError = null;
+    this.retryDelayMs = FIRST_RETRY_MS;
+    if (this.closing) return;
+    if (setUpElsewhere) {
+      // Another replica set this database up: join it rather than offer a second setup.
+      this.log.info('The PostgreSQL database in the environment is already set up: adopting it');
+      await this.attempt('postgresql', 'first-time');
+      return;
+    }
+    try {
+      this.announceSetup(baseUrl);
+    } catch (error) {
+      // An untrusted setup-token file: no token, so no setup until the operator fixes it.
+      this.refuseToBoot(error);
+    }
   }
 
   private announceSetup(baseUrl: string): void {
@@ -201,19 +261,33 @@ export class SetupService {
   /** One attempt from boot; connection failures are retried with backoff so start order does not matter. */
   private async attempt(type: DatabaseType, mode: SetupRun['mode']): Promise<void> {
     try {
-      await this.execute(type, mode, false);
+      const run = await this.execute(type, mode, false);
       this.retryDelayMs = FIRST_RETRY_MS;
-      if (mode === 'first-time') this.log.info('Set up without the wizard. Run `npm run admin:token` on the server to get an admin API token.');
+      if (run.adopted) this.log.info('Joined an existing installation: the database was already set up.');
+      else if (mode === 'first-time') this.log.info('Set up without the wizard. Run `npm run admin:token` on the server to get an admin API token.');
     } catch (error) {
       if (!(error instanceof DatabaseUnavailableError) || this.closing) return;
-      const delay = this.retryDelayMs;
-      this.retryDelayMs = Math.min(delay * 2, MAX_RETRY_MS);
-      this.lastError = `${this.lastError} Retrying in ${delay / 1000} s.`;
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        void this.attempt(type, mode);
-      }, delay);
+      this.retryLater(() => this.attempt(type, mode));
     }
+  }
+
+  /** Runs `again` after a delay that doubles each time (up to 30 s), and says so in status. */
+  private retryLater(again: () => Promise<void>): void {
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(delay * 2, MAX_RETRY_MS);
+    const note = ` Retrying in ${delay / 1000} s.`;
+    if (this.lastError) this.lastError = { message: this.lastError.message + note, detail: this.lastError.detail + note };
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void again();
+    }, delay);
+  }
+
+  /** Keeps the error for status; returns its full words, for the log. */
+  private recordError(error: unknown): string {
+    const detail = rootMessage(error);
+    this.lastError = { message: publicMessage(error), detail };
+    return detail;
   }
 
   private cancelRetry(): void {
@@ -287,8 +361,7 @@ export class SetupService {
         this.log.warn({ err: closeError }, 'Closing the database after a failed setup failed');
       });
     }
-    const message = rootMessage(error);
-    this.lastError = message;
+    const message = this.recordError(error);
     this.phase = null;
     if (run.mode === 'first-time') {
       this.state = 'unconfigured';

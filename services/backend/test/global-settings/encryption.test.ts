@@ -79,11 +79,12 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
     await t.app.close();
 
     t = await boot({ ENCRYPTION_SECRET: SECRET_B });
-    const status = t.app.setup.snapshot();
+    const status = t.app.setup.snapshot(true);
     expect(status.state).toBe('error');
-    expect(status.error).toMatch(/encryption key does not match this database.*Set ENCRYPTION_SECRET to the secret this database was set up with/);
-    expect(status.error).not.toContain(SECRET_A);
-    expect(status.error).not.toContain(SECRET_B);
+    expect(status.detail).toMatch(/encryption key does not match this database.*Set ENCRYPTION_SECRET to the secret this database was set up with/);
+    expect(status.error).toBe('The settings encryption key is missing or does not match this database; the server log has the details.');
+    expect(JSON.stringify(status)).not.toContain(SECRET_A);
+    expect(JSON.stringify(status)).not.toContain(SECRET_B);
     expect((await t.app.inject('/api/health/ready')).statusCode).toBe(503);
     await t.app.close();
 
@@ -102,7 +103,7 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
 
     rmSync(keyFile);
     t = await boot();
-    expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/there is no key: set ENCRYPTION_SECRET .* or restore/) });
+    expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'error', detail: expect.stringMatching(/there is no key: set ENCRYPTION_SECRET .* or restore/) });
     expect(existsSync(keyFile)).toBe(false);
   });
 

@@ -139,14 +139,17 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
   it('answers 503 naming host:port (never the password) while unreachable, and succeeds once it is back', async () => {
     const port = await freePort();
     const proxy = new TcpProxy(port, Number(db.env.POSTGRES_PORT));
+    // Reachable at boot (so it offers setup), gone by the time setup runs.
+    await proxy.start();
     const t = await startApp({ ...db.env, POSTGRES_PORT: String(port) });
+    await proxy.stop();
     try {
       const refused = await t.setUp('postgresql');
       expect(refused.statusCode).toBe(503);
       expect(refused.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${port}`) });
       expect(refused.json().message).toMatch(/connection refused/);
       expect(existsSync(selectionFile(t))).toBe(false);
-      expect(t.app.setup.snapshot()).toMatchObject({ state: 'unconfigured', configured: false, error: refused.json().message });
+      expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'unconfigured', configured: false, detail: refused.json().message });
 
       await proxy.start();
       const retried = await t.setUp('postgresql');
@@ -160,12 +163,13 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
     }
   });
 
-  it('answers 503 for a wrong password without echoing it', async () => {
+  it('keeps checking with a wrong password (it cannot tell whether the database is set up), never echoing it', async () => {
     const t = await startApp({ ...db.env, POSTGRES_PASSWORD: 'wrong-secret-Pa55' });
     try {
+      expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'setting_up', detail: expect.stringMatching(/password authentication failed/) });
+      expect(JSON.stringify(t.app.setup.snapshot(true))).not.toContain('wrong-secret-Pa55');
       const response = await t.setUp('postgresql');
-      expect(response.statusCode).toBe(503);
-      expect(response.json().message).toMatch(/password authentication failed/);
+      expect(response.statusCode).toBe(409);
       expect(response.body).not.toContain('wrong-secret-Pa55');
       expect(t.logs.join('')).not.toContain('wrong-secret-Pa55');
       expect(existsSync(selectionFile(t))).toBe(false);
@@ -183,7 +187,7 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
       expect(failed.statusCode).toBe(500);
       expect(failed.json()).toEqual({ error: 'migration_failed', message: expect.stringMatching(/migration failed: .*setup_record.*already exists/) });
       expect(existsSync(selectionFile(t))).toBe(false);
-      expect(t.app.setup.snapshot()).toMatchObject({ state: 'unconfigured', error: failed.json().message });
+      expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'unconfigured', error: 'A database migration failed; the server log has the details.', detail: failed.json().message });
       // The migration ran in one transaction: nothing of it is left.
       expect(await db.query('select 1 from drizzle.__drizzle_migrations')).toEqual([]);
       expect(await db.query("select 1 from pg_stat_activity where datname = $1 and application_name = 'groundwork'", [db.name])).toEqual([]);

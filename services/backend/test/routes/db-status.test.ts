@@ -33,6 +33,7 @@ describe('GET /api/db/status', () => {
       expect(status).toMatchObject({ state: 'error', initialized: false });
       expect(status.error).toContain('db.selection.json');
       expect(status.error).toMatch(/Fix it or remove it/);
+      expect(status.error).not.toContain(folder.path);
 
       const setup = await t.setUp('pglite');
       expect(setup.statusCode).toBe(409);
@@ -46,7 +47,11 @@ describe('GET /api/db/status', () => {
 
   it('reports a missing PERSISTENT_DATA_DIR as an error and refuses setup before touching a database', async () => {
     t = await startApp({}, { dataDir: '/nonexistent/groundwork-data' });
-    expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/nonexistent\/groundwork-data\) does not exist/) });
+    expect(t.app.setup.snapshot(true)).toMatchObject({
+      state: 'error',
+      error: 'The persistent data folder (PERSISTENT_DATA_DIR) cannot be used; the server log has the details.',
+      detail: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/nonexistent\/groundwork-data\) does not exist/),
+    });
     const setup = await t.setUp('pglite');
     expect(setup.statusCode).toBe(500);
     expect(setup.json()).toEqual({ error: 'storage_error', message: expect.stringContaining('does not exist') });
@@ -54,7 +59,7 @@ describe('GET /api/db/status', () => {
 
   it('reports a PERSISTENT_DATA_DIR it cannot write to (even as root: /proc) and writes nothing', async () => {
     t = await startApp({}, { dataDir: '/proc' });
-    expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/proc\) is not writable/) });
+    expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'error', detail: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/proc\) is not writable/) });
     const setup = await t.setUp('pglite');
     expect(setup.statusCode).toBe(500);
     expect(setup.json()).toEqual({ error: 'storage_error', message: expect.stringContaining('is not writable') });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DbStatusSchema } from '../../schemas/database.ts';
 
-/** Answered from memory: operators and load balancers poll it. */
+/** Answered from memory: operators and load balancers poll it. Only a caller sending a token costs a check. */
 const statusRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/db/status',
@@ -10,10 +10,15 @@ const statusRoute: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['database'],
         summary: 'Setup state of this instance',
+        description: 'The admin token (`Authorization: Bearer`), or the X-Setup-Token header before setup, adds `detail`: the full last error.',
         response: { 200: DbStatusSchema },
       },
     },
-    async () => app.setup.snapshot(),
+    async (request) => {
+      const status = app.setup.snapshot();
+      // Only an error has a detail: otherwise no token is checked.
+      return status.error === undefined ? status : app.setup.snapshot(await app.maySeeDetail(request));
+    },
   );
 };
 
