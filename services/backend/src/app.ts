@@ -8,6 +8,8 @@ import { gracefulClosePlugin } from './fastify/graceful-close.ts';
 import { openApiPlugin } from './fastify/openapi.ts';
 import { setupPlugin } from './fastify/setup.ts';
 import { adminAuthPlugin } from './fastify/admin-auth.ts';
+import { securityHeadersPlugin } from './fastify/security-headers.ts';
+import { tokenRateLimitPlugin } from './fastify/token-rate-limit.ts';
 import migrationsRoute from './routes/db/migrations.ts';
 import setupRoute from './routes/db/setup.ts';
 import testRoute from './routes/db/test.ts';
@@ -46,6 +48,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   app.removeContentTypeParser('text/plain');
 
   await app.register(errorHandlerPlugin);
+  await app.register(securityHeadersPlugin);
+  await app.register(tokenRateLimitPlugin);
   await app.register(gracefulClosePlugin);
   await app.register(openApiPlugin);
   await app.register(setupPlugin, { config });
