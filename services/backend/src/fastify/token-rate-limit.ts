@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 
 /** Wrong tokens one client address may send per window before its token checks answer 429. */
@@ -24,28 +24,43 @@ const presentsToken = (request: FastifyRequest) => request.headers['x-setup-toke
 export const tokenRateLimitPlugin = fp(async (app: FastifyInstance) => {
   await app.register(rateLimit, { global: false });
   const failures = app.createRateLimit({ max: TOKEN_FAILURE_LIMIT, timeWindow: TOKEN_FAILURE_WINDOW_MS });
-  // Checks still running count against the limit too, so a burst of parallel guesses cannot slip in
-  // before the first failure is recorded.
-  const inFlight = new Map<string, number>();
+  // Checks still running count against the limit too: when more run at once than wrong tokens are
+  // left, the rest wait for one to finish, so a burst of parallel guesses cannot all be checked
+  // before the failures among them are counted. Right tokens are never refused, at most held back.
+  const running = new Map<string, { count: number; waiting: Array<() => void> }>();
+  const wakeNext = (key: string) => {
+    const checks = running.get(key);
+    checks?.waiting.shift()?.();
+    if (checks && checks.count === 0 && checks.waiting.length === 0) running.delete(key);
+  };
   const release = (key: string) => {
-    const left = (inFlight.get(key) ?? 1) - 1;
-    if (left > 0) inFlight.set(key, left);
-    else inFlight.delete(key);
+    running.get(key)!.count -= 1;
+    wakeNext(key);
   };
 
   app.addHook('onRequest', async (request, reply) => {
     if (!presentsToken(request)) return;
-    const state = await failures(request, { increment: false });
-    if (state.isAllowed) return;
-    const pending = inFlight.get(state.key) ?? 0;
-    if (pending >= state.remaining) {
-      const seconds = Math.max(1, state.ttlInSeconds);
-      reply.header('retry-after', String(seconds));
-      throw new AppError(429, 'too_many_attempts', `Too many wrong tokens from this address. Wait ${seconds} seconds before trying again.`);
+    for (;;) {
+      const state = await failures(request, { increment: false });
+      if (state.isAllowed) return;
+      if (state.remaining === 0) {
+        wakeNext(state.key); // whoever waits behind this request gets the same answer
+        const seconds = Math.max(1, state.ttlInSeconds);
+        reply.header('retry-after', String(seconds));
+        throw new AppError(429, 'too_many_attempts', `Too many wrong tokens from this address. Wait ${seconds} seconds before trying again.`);
+      }
+      const checks = running.get(state.key) ?? { count: 0, waiting: [] };
+      running.set(state.key, checks);
+      if (checks.count < state.remaining) {
+        checks.count += 1;
+        // 'close' fires once whether the answer was sent or the client went away.
+        reply.raw.once('close', () => release(state.key));
+        return;
+      }
+      if (await clientLeftWhileWaiting(checks.waiting, reply.raw)) {
+        throw new AppError(499, 'client_closed_request', 'The client closed the connection.');
+      }
     }
-    inFlight.set(state.key, pending + 1);
-    // 'close' fires once whether the answer was sent or the client went away.
-    reply.raw.once('close', () => release(state.key));
   });
 
   app.addHook('onError', async (request, _reply, error) => {
@@ -57,3 +72,19 @@ export const tokenRateLimitPlugin = fp(async (app: FastifyInstance) => {
     request.log.warn({ clientAddress: request.ip, failures: count, limit: TOKEN_FAILURE_LIMIT }, `Wrong ${what} from ${request.ip}`);
   });
 });
+
+/** Queues a wake-up in `waiting`; true when the client went away first (it then leaves the queue). */
+function clientLeftWhileWaiting(waiting: Array<() => void>, response: FastifyReply['raw']): Promise<boolean> {
+  return new Promise((resolve) => {
+    const wake = () => {
+      response.off('close', gone);
+      resolve(false);
+    };
+    const gone = () => {
+      waiting.splice(waiting.indexOf(wake), 1);
+      resolve(true);
+    };
+    waiting.push(wake);
+    response.once('close', gone);
+  });
+}
