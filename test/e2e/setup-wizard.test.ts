@@ -58,6 +58,32 @@ describe('the /setup wizard in Chromium', () => {
     return page;
   }
 
+  /** Console errors, CSP violations among them (Chromium reports each one there). */
+  function watchConsoleErrors(page: Page): string[] {
+    const errors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && errors.push(`${message.text()} (${message.location().url})`));
+    return errors;
+  }
+
+  /** Every CSP violation the page reports to itself, across navigations; call the result to read them. */
+  async function watchCspViolations(page: Page): Promise<() => Promise<string[]>> {
+    const violations: string[] = [];
+    await page.exposeFunction('reportCspViolation', (text: string) => violations.push(text));
+    await page.addInitScript(`document.addEventListener('securitypolicyviolation', (event) =>
+      window.reportCspViolation(event.violatedDirective + ' ' + event.blockedURI + ' (' + event.sourceFile + ':' + event.lineNumber + ')'));`);
+    return async () => violations;
+  }
+
+  /** What every page and API answer must carry. */
+  function expectSecurityHeaders(headers: Record<string, string>) {
+    for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"]) {
+      expect(headers['content-security-policy']).toContain(directive);
+    }
+    expect(headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+  }
+
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
 
   it('completes every step by clicking, on the embedded database; the status page then shows it ready', async () => {
@@ -65,19 +91,28 @@ describe('the /setup wizard in Chromium', () => {
     // PostgreSQL settings in the environment, so step 2 can show them and test the connection.
     const { server, link } = await startFreshServer(db.env);
     const page = await newPage('happy-path');
-    const consoleErrors: string[] = [];
-    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(`${message.text()} (${message.location().url})`));
+    const consoleErrors = watchConsoleErrors(page);
+    const cspViolations = await watchCspViolations(page);
+    const referers: string[] = [];
+    page.on('request', (request) => request.headers()['referer'] && referers.push(`${request.url()} ← ${request.headers()['referer']}`));
 
     // Any page goes to /setup while nothing is set up.
     await page.goto(server.url + '/');
     await page.waitForURL('**/setup');
 
-    // 1. Welcome: the token from the log's link is filled in.
-    await page.goto(link);
+    // 1. Welcome: the token from the log's link is filled in, and leaves the address bar at once.
+    const pageResponse = await page.goto(link);
+    expectSecurityHeaders(pageResponse!.headers());
     await expect.poll(() => page.getByRole('heading', { name: 'Welcome' }).isVisible()).toBe(true);
     expect(await page.getByLabel('Setup token').inputValue()).toBe(new URL(link).searchParams.get('token'));
+    await page.waitForURL((url) => url.pathname === '/setup' && !url.searchParams.has('token'));
+    expect(page.url()).not.toContain('token');
+    expect(await page.evaluate<string>('location.href')).toBe(`${server.url}/setup`);
     await shot(page, '1-token');
+    const apiAnswer = page.waitForResponse('**/api/db/environment');
     await page.getByRole('button', { name: 'Continue' }).click();
+    expectSecurityHeaders((await apiAnswer).headers());
+    expect((await apiAnswer).headers()['cache-control']).toBe('no-store');
 
     // 2. Database: what the server read about PostgreSQL (never the password), and a connection test.
     await page.getByRole('heading', { name: 'Choose a database' }).waitFor();
@@ -135,6 +170,27 @@ describe('the /setup wizard in Chromium', () => {
     await shot(page, '6-status-phone-dark');
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     expect(consoleErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
+    // No-referrer: the token in the first URL never went out as a Referer.
+    expect(referers).toEqual([]);
+    await page.context().close();
+  });
+
+  it('the API docs work under their CSP', async () => {
+    const { server } = await startFreshServer();
+    const page = await newPage('api-docs');
+    const consoleErrors = watchConsoleErrors(page);
+    const cspViolations = await watchCspViolations(page);
+    const response = await page.goto(`${server.url}/api/docs`);
+    expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.getByText('/api/db/setup', { exact: true }).first().waitFor();
+    await page.getByText('/api/db/status', { exact: true }).first().click();
+    await page.getByRole('button', { name: 'Try it out' }).click();
+    await page.getByRole('button', { name: 'Execute' }).click();
+    await page.locator('.live-responses-table .response-col_status').getByText('200', { exact: true }).waitFor();
+    await shot(page, 'api-docs');
+    expect(consoleErrors).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
     await page.context().close();
   });
 

@@ -12,6 +12,8 @@ import { setupPlugin } from './fastify/setup.ts';
 import { adminAuthPlugin } from './fastify/admin-auth.ts';
 import { hostCheckPlugin } from './fastify/host-check.ts';
 import { corsPlugin } from './fastify/cors.ts';
+import { securityHeadersPlugin } from './fastify/security-headers.ts';
+import { tokenRateLimitPlugin } from './fastify/token-rate-limit.ts';
 import migrationsRoute from './routes/db/migrations.ts';
 import setupRoute from './routes/db/setup.ts';
 import testRoute from './routes/db/test.ts';
@@ -54,6 +56,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(jsonBodyPlugin);
 
   await app.register(errorHandlerPlugin);
+  await app.register(securityHeadersPlugin);
+  await app.register(tokenRateLimitPlugin);
   await app.register(gracefulClosePlugin);
   await app.register(hostCheckPlugin, { config });
   await app.register(openApiPlugin);

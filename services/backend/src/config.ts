@@ -95,6 +95,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Placeholders like `aaaaaaaaaaaaaaaa` or `abababababababab` pass the length rule but are guessed at once. */
+const MIN_SETUP_TOKEN_DISTINCT_CHARACTERS = 5;
+
 const POSTGRES_PART_NAMES = ['POSTGRES_HOST', 'POSTGRES_DATABASE', 'POSTGRES_USER', 'POSTGRES_PASSWORD'] as const;
 
 /** Reads and validates the environment; throws a ConfigError that lists every problem at once. */
@@ -111,6 +114,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 
   const valid = env as Env;
   const postgres = readPostgresSettings(valid, problems);
+  if (valid.SETUP_TOKEN && new Set(valid.SETUP_TOKEN).size < MIN_SETUP_TOKEN_DISTINCT_CHARACTERS) {
+    problems.push(`SETUP_TOKEN is too easy to guess (fewer than ${MIN_SETUP_TOKEN_DISTINCT_CHARACTERS} different characters): use a random value such as \`openssl rand -hex 16\`, or leave it unset to have one generated.`);
+  }
   if (valid.DB_TYPE === 'postgresql' && !postgres && problems.length === 0) {
     problems.push('DB_TYPE=postgresql needs DATABASE_URL or POSTGRES_HOST, POSTGRES_DATABASE and POSTGRES_USER.');
   }

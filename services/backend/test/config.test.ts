@@ -71,6 +71,8 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, /PORT/],
     [{ DB_TYPE: 'sqlite' }, /DB_TYPE/],
     [{ SETUP_TOKEN: 'short' }, /SETUP_TOKEN must be at least 16/],
+    [{ SETUP_TOKEN: 'aaaaaaaaaaaaaaaa' }, /SETUP_TOKEN is too easy to guess.*openssl rand/],
+    [{ SETUP_TOKEN: 'abcdabcdabcdabcdabcd' }, /SETUP_TOKEN is too easy to guess/],
     [{ DATABASE_URL: 'postgres://a@b/c', POSTGRES_HOST: 'x' }, /either DATABASE_URL or the POSTGRES_\* variables/],
     [{ POSTGRES_HOST: 'db' }, /set POSTGRES_DATABASE, POSTGRES_USER too/],
     [{ DB_TYPE: 'postgresql' }, /DB_TYPE=postgresql needs DATABASE_URL/],
@@ -84,9 +86,15 @@ describe('loadConfig', () => {
     expect(problemsOf(env).join('\n')).toMatch(expected);
   });
 
+  it('accepts a random SETUP_TOKEN or a passphrase', () => {
+    expect(loadConfig({ SETUP_TOKEN: '3f9c2a7e1b6d40c8' }).setupToken).toBe('3f9c2a7e1b6d40c8');
+    expect(loadConfig({ SETUP_TOKEN: 'correct-horse-battery-staple' }).setupToken).toBe('correct-horse-battery-staple');
+  });
+
   it('never repeats a password or token in its messages', () => {
     const problems = problemsOf({ POSTGRES_PASSWORD: 'hunter2', SETUP_TOKEN: 'tiny', DATABASE_URL: 'mysql://u:hunter2@h/d' }).join('\n');
     expect(problems).not.toContain('hunter2');
     expect(problems).not.toContain('tiny');
+    expect(problemsOf({ SETUP_TOKEN: 'zzzzzzzzzzzzzzzzzzzz' }).join('\n')).not.toContain('zzzz');
   });
 });

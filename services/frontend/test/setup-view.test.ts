@@ -19,7 +19,7 @@ async function mountAt(url: string) {
   await router.isReady();
   const wrapper = mount({ template: '<RouterView />' }, { global: { plugins: [router] }, attachTo: document.body });
   await flushPromises();
-  return wrapper;
+  return Object.assign(wrapper, { router });
 }
 
 const currentStep = (wrapper: Awaited<ReturnType<typeof mountAt>>) => wrapper.get('[aria-current="step"]').text();
@@ -58,6 +58,18 @@ describe('SetupView', () => {
     expect(currentStep(wrapper)).toContain('Done');
     expect(wrapper.get<HTMLInputElement>('#admin-token').element.value).toBe('gwa_once');
     expect(document.activeElement?.id).toBe('done-heading');
+  });
+
+  it('takes the token out of the address bar as soon as it has read it', async () => {
+    const calls = server();
+    const wrapper = await mountAt('/setup?token=from-the-log&lang=en');
+    expect(wrapper.router.currentRoute.value.fullPath).toBe('/setup?lang=en');
+    expect(wrapper.get<HTMLInputElement>('#setup-token').element.value).toBe('from-the-log');
+    expect(wrapper.router.options.history.location).toBe('/setup?lang=en');
+
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    expect(calls.find((call) => call.url === '/api/db/environment')?.headers['x-setup-token']).toBe('from-the-log');
   });
 
   it('stays on the token step with the reason when the token is wrong', async () => {
