@@ -4,6 +4,16 @@ export default defineConfig({
   test: {
     // Most tests wait on databases and child processes, not on the CPU.
     maxWorkers: 4,
+    // `vitest run --coverage`: the backend's code as the in-process tests exercise it (servers
+    // started as child processes are not measured), printed as a summary and per file.
+    coverage: {
+      provider: 'v8',
+      include: ['services/backend/src/**'],
+      reporter: ['text-summary', 'text'],
+      thresholds: { 'services/backend/src/**': { lines: 85 } },
+      // Print it even when a test fails: a long run should not end with no number at all.
+      reportOnFailure: true,
+    },
     projects: [
       {
         test: {

@@ -2,6 +2,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setUpWithAdmin } from '../helpers/admin.ts';
 import { startApp, type TestApp } from '../helpers/app.ts';
+import { journalPlugin, pluginsFolder } from '../helpers/plugins.ts';
 import { freePort, TcpProxy } from '../helpers/tcp-proxy.ts';
 import { createDatabase, type ScratchDatabase } from '../support/databases.ts';
 import { startPostgres, type RunningPostgres } from '../support/start-postgres.ts';
@@ -45,11 +46,14 @@ describe('PostgreSQL restarted after setup', () => {
   let postgres: RunningPostgres;
   let db: ScratchDatabase;
   let apps: TestApp[] = [];
+  // A plugin of the test's own, so the example plugins can change without touching this test.
+  const plugins = pluginsFolder({ journal: journalPlugin });
   beforeAll(async () => {
     postgres = await startPostgres();
   });
   afterAll(async () => {
     await postgres?.stop();
+    plugins.remove();
   });
   afterEach(async () => {
     await Promise.all(apps.map((t) => t.close()));
@@ -59,7 +63,7 @@ describe('PostgreSQL restarted after setup', () => {
 
   const start = async (env: Record<string, string>) => {
     // Replicas share the secret their settings are encrypted with.
-    const t = await startApp({ ...env, DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS), ENCRYPTION_SECRET: 'replicas-share-this-secret-0123456789' });
+    const t = await startApp({ ...env, PLUGINS_DIR: plugins.path, DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS), ENCRYPTION_SECRET: 'replicas-share-this-secret-0123456789' });
     apps.push(t);
     return t;
   };
@@ -76,7 +80,7 @@ describe('PostgreSQL restarted after setup', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_100)); // readiness caches a good answer for 2 s
     expectUnavailable(await answersInTime(t, { url: '/api/health/ready' }));
     expectUnavailable(await answersInTime(t, { method: 'PUT', url: '/api/settings/mail.port', headers: { authorization: `Bearer ${admin.token}` }, payload: { value: 2525 } }));
-    expectUnavailable(await answersInTime(t, { url: '/api/plugins/notes/', headers: { authorization: `Bearer ${admin.token}` } }));
+    expectUnavailable(await answersInTime(t, { url: '/api/plugins/journal/', headers: { authorization: `Bearer ${admin.token}` } }));
     // Served from memory, so still answered.
     expect((await answersInTime(t, { url: '/api/db/status' })).json()).toMatchObject({ state: 'ready', configured: true });
 
@@ -86,7 +90,7 @@ describe('PostgreSQL restarted after setup', () => {
 
     const changed = await admin.call('PUT', '/api/settings/mail.port', { value: 2525 });
     expect(changed.statusCode).toBe(200);
-    expect((await admin.call('POST', '/api/plugins/notes/', { title: 'after the restart' })).statusCode).toBe(201);
+    expect((await admin.call('POST', '/api/plugins/journal/', { title: 'after the restart' })).statusCode).toBe(201);
     await expect.poll(() => replica.app.settings.get('mail.port'), { timeout: 5_000 }).toBe(2525);
   });
 
@@ -102,8 +106,8 @@ describe('PostgreSQL restarted after setup', () => {
       proxy.hold();
       const answers = await Promise.all([
         answersInTime(t, { method: 'PUT', url: '/api/settings/mail.port', headers: { authorization }, payload: { value: 2525 } }),
-        answersInTime(t, { method: 'POST', url: '/api/plugins/notes/', headers: { authorization }, payload: { title: 'during the partition' } }),
-        answersInTime(t, { url: '/api/plugins/notes/', headers: { authorization } }),
+        answersInTime(t, { method: 'POST', url: '/api/plugins/journal/', headers: { authorization }, payload: { title: 'during the partition' } }),
+        answersInTime(t, { url: '/api/plugins/journal/', headers: { authorization } }),
       ]);
       for (const answer of answers) expectUnavailable(answer);
       await new Promise((resolve) => setTimeout(resolve, 2_100)); // readiness caches a good answer for 2 s
@@ -112,9 +116,9 @@ describe('PostgreSQL restarted after setup', () => {
       proxy.release();
       expect(await readyAgainWithin(t, 5_000)).toBeLessThan(5_000);
       expect((await admin.call('PUT', '/api/settings/mail.port', { value: 2526 })).statusCode).toBe(200);
-      expect((await admin.call('GET', '/api/plugins/notes/')).statusCode).toBe(200);
+      expect((await admin.call('GET', '/api/plugins/journal/')).statusCode).toBe(200);
       // The write that timed out may have been applied once the partition ended; never twice, never half.
-      expect((await db.query<{ n: number }>('select count(*)::int as n from notes_notes'))[0]!.n).toBeLessThanOrEqual(1);
+      expect((await db.query<{ n: number }>('select count(*)::int as n from journal_entries'))[0]!.n).toBeLessThanOrEqual(1);
     } finally {
       await proxy.stop();
     }

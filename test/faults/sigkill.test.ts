@@ -10,6 +10,20 @@ import { tempDir } from '../helpers/temp.ts';
 
 const TOKEN = 'sigkill-test-setup-token-123';
 
+/**
+ * Polls the status with no pause until setup is in `phase` (commit is a few round trips long) and
+ * returns the phase it saw, or the state setup ended in if it never saw that phase.
+ */
+async function phaseReached(server: ServerProcess, phase: string): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { body } = await server.get('/api/db/status');
+    if (body.phase === phase) return body.phase;
+    if (body.state === 'ready' || body.state === 'error') return body.state;
+  }
+  throw new Error(`Setup never reached ${phase}:\n${server.logs.join('\n')}`);
+}
+
 describe('the server killed (SIGKILL) in each setup phase', () => {
   let db: TestDatabase;
   let proxy: TcpProxy;
@@ -35,11 +49,15 @@ describe('the server killed (SIGKILL) in each setup phase', () => {
     const victim = await spawnServer({ ...env, POSTGRES_PORT: String(proxy.port) });
     servers.push(victim);
     void victim.post('/api/db/setup', { type: 'postgresql' }, { 'x-setup-token': TOKEN }).catch(() => {});
-    await victim.waitForStatus((status) => status.phase === phase || status.state === 'ready', 60_000);
+    const killedIn = await phaseReached(victim, phase);
     victim.child.kill('SIGKILL');
     await victim.exited;
+    // The kill landed in the phase it was meant for, not after setup had already finished.
+    expect(killedIn).toBe(phase);
 
     const selectionWritten = existsSync(join(data.path, 'db.selection.json'));
+    // The selection file is written last, inside commit: killed in any earlier phase, there is none.
+    if (phase !== 'commit') expect(selectionWritten).toBe(false);
     const restarted = await spawnServer(env);
     servers.push(restarted);
     const status = await restarted.waitForStatus((s) => s.state !== 'setting_up', 60_000);

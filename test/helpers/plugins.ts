@@ -55,3 +55,17 @@ export default definePlugin({
     app.get('/', async () => db().select().from(tables.posts));
   },
 });`;
+
+/** A plugin with a table its routes write and read (POST adds an entry → 201, GET lists them), admin only. */
+export const journalPlugin = `
+export default definePlugin({
+  id: 'journal',
+  name: 'Journal',
+  version: '1.0.0',
+  tables: (table) => ({ entries: table('entries', { id: pg.serial('id').primaryKey(), title: pg.text('title').notNull() }) }),
+  routes(app, { db, tables }) {
+    app.get('/', { preHandler: app.requireAdmin }, async () => db().select().from(tables.entries));
+    app.post('/', { preHandler: app.requireAdmin }, async (request, reply) =>
+      reply.status(201).send((await db().insert(tables.entries).values({ title: (request.body as { title: string }).title }).returning())[0]));
+  },
+});`;

@@ -1,12 +1,16 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { settingsEncryption } from '../../services/backend/src/db/schema/index.ts';
 import { SettingsCipher } from '../../services/backend/src/global-settings/crypto.ts';
 import { rotateEncryptionKey } from '../../services/backend/src/global-settings/rotate.ts';
-import { REPO_ROOT } from '../../services/backend/src/paths.ts';
+import { MIGRATIONS_DIR, REPO_ROOT } from '../../services/backend/src/paths.ts';
+import { withClient } from '../support/databases.ts';
+import { MIGRATION_TAGS } from '../helpers/migrations.ts';
 import { setUpWithAdmin } from '../helpers/admin.ts';
 import { startApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
@@ -127,6 +131,73 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
     } finally {
       v1.remove();
       v3.remove();
+    }
+  });
+
+  it('settings:rotate-key with NEW_ENCRYPTION_SECRET moves secrets to the new secret; the old one is then refused', async () => {
+    const oldSecret = 'the-old-encryption-secret-0123456789';
+    const newSecret = 'the-new-encryption-secret-9876543210';
+    let t = await startApp({ ...env, ENCRYPTION_SECRET: oldSecret }, { dataDir: folder.path });
+    const admin = await setUpWithAdmin(t, 'postgresql');
+    await admin.call('PUT', '/api/settings/mail.password', { value: 'smtp-before-rotation' });
+    await t.close();
+
+    const withoutNew = await cli('rotate-key.ts', { ...env, ENCRYPTION_SECRET: oldSecret });
+    expect(withoutNew).toMatchObject({ code: 1, stderr: expect.stringMatching(/set NEW_ENCRYPTION_SECRET/) });
+
+    const rotated = await cli('rotate-key.ts', { ...env, ENCRYPTION_SECRET: oldSecret, NEW_ENCRYPTION_SECRET: newSecret });
+    expect(rotated).toMatchObject({ code: 0, stdout: expect.stringMatching(/Re-encrypted 1 secret setting.*\n.*set ENCRYPTION_SECRET to the new secret/) });
+    for (const output of [rotated.stdout, rotated.stderr]) {
+      expect(output).not.toContain(oldSecret);
+      expect(output).not.toContain(newSecret);
+    }
+
+    t = await startApp({ ...env, ENCRYPTION_SECRET: oldSecret }, { dataDir: folder.path });
+    try {
+      expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/encryption key does not match this database/) });
+    } finally {
+      await t.close();
+    }
+    t = await startApp({ ...env, ENCRYPTION_SECRET: newSecret }, { dataDir: folder.path });
+    try {
+      expect(t.app.setup.snapshot().state).toBe('ready');
+      expect(t.app.settings.get('mail.password')).toBe('smtp-before-rotation');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('db:migrate applies a pending migration that GET /api/db/migrations listed as pending', async () => {
+    // The database one migration behind this release: everything but the newest migration applied.
+    const older = tempDir('groundwork-migrations-');
+    cpSync(MIGRATIONS_DIR, older.path, { recursive: true });
+    const journalPath = join(older.path, 'meta/_journal.json');
+    const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+    const newest = journal.entries.pop()!.tag;
+    rmSync(join(older.path, `${newest}.sql`));
+    writeFileSync(journalPath, JSON.stringify(journal));
+
+    const t = await startApp(env, { dataDir: folder.path });
+    try {
+      await setUpWithAdmin(t, 'postgresql');
+      await db.query('drop schema drizzle cascade; drop schema public cascade; create schema public');
+      await withClient(db.url, (client) => migrate(drizzle({ client }), { migrationsFolder: older.path }));
+      const before = await t.app.inject('/api/db/migrations');
+      expect(before.json()).toEqual({ applied: MIGRATION_TAGS.slice(0, -1), pending: [newest] });
+    } finally {
+      await t.close();
+      older.remove();
+    }
+
+    const migrated = await cli('migrate.ts', env);
+    expect(migrated).toMatchObject({ code: 0, stdout: expect.stringContaining('Migrations applied to the postgresql database') });
+    expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
+
+    const after = await startApp(env, { dataDir: folder.path });
+    try {
+      expect((await after.app.inject('/api/db/migrations')).json()).toEqual({ applied: MIGRATION_TAGS, pending: [] });
+    } finally {
+      await after.close();
     }
   });
 

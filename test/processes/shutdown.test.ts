@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
 import { tempDir } from '../helpers/temp.ts';
 
-describe('SIGTERM during a setup', () => {
-  const folder = tempDir();
+// SIGTERM is what containers and process managers send; SIGINT is Ctrl-C in a terminal.
+describe.each(['SIGTERM', 'SIGINT'] as const)('%s during a setup', (signal) => {
+  let folder: ReturnType<typeof tempDir>;
   let server: ServerProcess | undefined;
+  beforeEach(() => {
+    folder = tempDir();
+  });
   afterEach(async () => {
     await server?.stop('SIGKILL');
     folder.remove();
@@ -17,12 +21,13 @@ describe('SIGTERM during a setup', () => {
     await server.waitForStatus((status) => status.state === 'unconfigured');
     const setup = server.post('/api/db/setup', { type: 'pglite' }, { 'x-setup-token': 'shutdown-test-token-123' });
     await server.waitForStatus((status) => status.state === 'setting_up');
-    server.child.kill('SIGTERM');
+    server.child.kill(signal);
 
     expect(await setup).toMatchObject({ status: 200, body: { database_type: 'pglite' } });
     const exit = await server.exited;
     if (exit.code !== 0) console.log(server.logs.join('\n'));
     expect(exit).toEqual({ code: 0, signal: null });
+    expect(server.logs.join('\n')).toContain(`${signal} received, shutting down`);
     expect(existsSync(join(folder.path, 'db.selection.json'))).toBe(true);
     expect(existsSync(join(folder.path, 'pglite', 'groundwork.lock'))).toBe(false);
   });

@@ -5,7 +5,7 @@
  * Reads commands on stdin, one per line: `stop` shuts the server down (fast shutdown, as a restart
  * or an operator would) and keeps its data, `start` starts it again on the same port; each is
  * answered with a JSON line. Ends the server when told (SIGTERM) or when the parent goes away
- * (stdin closes).
+ * (stdin closes). Arguments are extra server flags (e.g. `-c ssl=on`).
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ const server = new EmbeddedPostgres({
   // Kept across stop/start; the whole folder goes when this process ends.
   persistent: true,
   createPostgresUser: true,
-  postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off'],
+  postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', ...process.argv.slice(2)],
   onLog: () => {},
   onError: (message) => console.error('[postgres]', String(message)),
 });

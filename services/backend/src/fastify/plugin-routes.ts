@@ -19,6 +19,7 @@ export async function pluginRoutesPlugin(app: FastifyInstance): Promise<void> {
           await plugin.routes!(scope, app.plugins.contextFor(plugin));
         } catch (error) {
           app.log.error({ err: error, plugin: plugin.id }, `Plugin ${plugin.id}: registering its routes failed`);
+          app.plugins.failRoutes(plugin.id, error);
         }
       },
       { prefix: `/api/plugins/${plugin.id}` },

@@ -15,6 +15,8 @@ interface PluginState {
   status: PluginStatus;
   error: string | null;
   ddl: string[];
+  /** Its routes() threw: it stays failed for the life of the process (routes are mounted once). */
+  routesFailed?: boolean;
 }
 
 /** The settings group each plugin's settings live in: id = plugin id, keys `<id>.<name>`. */
@@ -64,7 +66,7 @@ export class PluginRegistry {
     this.db = null;
     const stored = new Map((await lockedDb.select().from(pluginSchemas)).map((row) => [row.pluginId, row]));
     for (const [id, state] of this.states) {
-      if (!state.plugin || state.status === 'disabled') continue;
+      if (!state.plugin || state.status === 'disabled' || state.routesFailed) continue;
       try {
         state.ddl = await syncPluginSchema(lockedDb, state.plugin, stored.get(id));
         state.status = 'pending';
@@ -88,6 +90,14 @@ export class PluginRegistry {
         this.fail(state, id, error);
       }
     }
+  }
+
+  /** Registering the plugin's routes threw: mark it failed so GET /api/plugins says why. */
+  failRoutes(id: string, error: unknown): void {
+    const state = this.states.get(id);
+    if (!state) return;
+    state.routesFailed = true;
+    this.fail(state, id, error);
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setUpWithAdmin } from '../../../../../test/helpers/admin.ts';
 import { startApp, type TestApp } from '../../../../../test/helpers/app.ts';
+import { pluginSettingsGroups } from '../../../src/plugins/registry.ts';
 
 describe('GET /api/settings', () => {
   let t: TestApp;
@@ -16,7 +17,8 @@ describe('GET /api/settings', () => {
     await admin.call('PUT', '/api/settings/security.webhook_signing_secret', { value: 'a-long-enough-webhook-secret' });
     const { groups } = (await admin.call('GET', '/api/settings')).json();
     // The core groups first, then one per plugin that has settings.
-    expect(groups.map((group: { id: string }) => group.id)).toEqual(['general', 'mail', 'security', 'audit_log', 'notes']);
+    const pluginGroups = pluginSettingsGroups(t.app.plugins.plugins).map((group) => group.id);
+    expect(groups.map((group: { id: string }) => group.id)).toEqual(['general', 'mail', 'security', ...pluginGroups]);
     const settings = groups.flatMap((group: { settings: unknown[] }) => group.settings);
     for (const setting of settings.filter((s: { encrypted: boolean }) => s.encrypted)) {
       expect(setting).not.toHaveProperty('value');
