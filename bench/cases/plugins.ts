@@ -8,6 +8,7 @@ import type { AppDatabase } from '../../services/backend/src/db/index.ts';
 import { MIGRATIONS_DIR } from '../../services/backend/src/paths.ts';
 import { definePlugin, type GroundworkPlugin } from '../../services/backend/src/plugins/define.ts';
 import { PluginRegistry } from '../../services/backend/src/plugins/registry.ts';
+import { ActiveDatabase } from '../../services/backend/src/db/active-database.ts';
 import type { SettingsStore } from '../../services/backend/src/global-settings/store.ts';
 import { freshDatabase, medianMs, ms, timeMs, type BenchCase } from '../lib.ts';
 
@@ -39,7 +40,7 @@ export const pluginsBench: BenchCase = {
   async run({ quick, postgresUrl }) {
     const rounds = quick ? 1 : 5;
     const plugins = manyPlugins();
-    const registry = () => new PluginRegistry({ plugins, refused: [] }, new Set(), {} as SettingsStore, quietLog);
+    const registry = () => new PluginRegistry(new ActiveDatabase(), { plugins, refused: [] }, new Set(), {} as SettingsStore, quietLog);
     const statements: string[] = [];
 
     const measure = async (work: (db: AppDatabase, pool: pg.Pool) => Promise<number>) => {

@@ -17,7 +17,7 @@ async function timeSetup(type: 'pglite' | 'postgresql', env: Record<string, stri
   const folder = tempDir('groundwork-bench-');
   const app = await buildApp(loadConfig({ ...env, PERSISTENT_DATA_DIR: folder.path, SETUP_TOKEN: TOKEN, LOG_LEVEL: 'warn', ENCRYPTION_SECRET: 'benchmark-encryption-secret-0123456789' }));
   try {
-    await app.setup.boot('http://localhost');
+    await app.boot.start('http://localhost');
     await app.ready();
     let status = 0;
     const elapsed = await timeMs(async () => {

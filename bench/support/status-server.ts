@@ -7,7 +7,7 @@ import { loadConfig } from '../../services/backend/src/config.ts';
 
 const app = await buildApp(loadConfig());
 // The same JSON body as status gives, as a constant: the difference measured is our code, not bytes.
-const body = app.setup.snapshot();
+const body = app.setupStatus.snapshot();
 app.get('/bench/bare', { config: { availableBeforeReady: true } }, async () => body);
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();

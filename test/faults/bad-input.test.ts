@@ -117,13 +117,13 @@ describe('a generated suite of malformed requests', () => {
     expect(requests.length).toBeGreaterThanOrEqual(1_000);
 
     const filesBefore = [snapshotFiles(unconfigured.dataDir), snapshotFiles(ready.dataDir)];
-    const settingsBefore = await ready.app.setup.database().select().from(globalSettings).orderBy(globalSettings.key);
+    const settingsBefore = await ready.app.activeDatabase.db.select().from(globalSettings).orderBy(globalSettings.key);
 
     for (const { what, app, options } of requests) expectClientError(await app.app.inject(options), what);
 
     expect([snapshotFiles(unconfigured.dataDir), snapshotFiles(ready.dataDir)]).toEqual(filesBefore);
-    expect(await ready.app.setup.database().select().from(globalSettings).orderBy(globalSettings.key)).toEqual(settingsBefore);
-    expect(unconfigured.app.setup.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });
-    expect(ready.app.setup.snapshot().state).toBe('ready');
+    expect(await ready.app.activeDatabase.db.select().from(globalSettings).orderBy(globalSettings.key)).toEqual(settingsBefore);
+    expect(unconfigured.app.setupStatus.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });
+    expect(ready.app.setupStatus.snapshot().state).toBe('ready');
   });
 });

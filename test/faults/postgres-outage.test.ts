@@ -25,8 +25,8 @@ describe('PostgreSQL goes away in the middle of a setup', () => {
   it.each(['migrate', 'settings', 'plugins'])('during %s: 503 naming host:port, nothing written; the retry succeeds', async (phase) => {
     const setup = t.setUp('postgresql');
     const deadline = Date.now() + 30_000;
-    while (t.app.setup.snapshot().phase !== phase && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
-    expect(t.app.setup.snapshot().phase).toBe(phase);
+    while (t.app.setupStatus.snapshot().phase !== phase && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    expect(t.app.setupStatus.snapshot().phase).toBe(phase);
     await proxy.stop();
 
     const response = await setup;
@@ -34,12 +34,12 @@ describe('PostgreSQL goes away in the middle of a setup', () => {
     expect(response.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${proxy.port}`) });
     expect(response.body).not.toContain(db.env.POSTGRES_PASSWORD);
     expect(existsSync(join(t.dataDir, 'db.selection.json'))).toBe(false);
-    expect(t.app.setup.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });
+    expect(t.app.setupStatus.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });
 
     await proxy.start();
     const retry = await t.setUp('postgresql');
     expect(retry.statusCode).toBe(200);
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     expect(await db.query('select count(*)::int as n from setup_record')).toEqual([{ n: 1 }]);
   });
 });

@@ -74,7 +74,7 @@ describe('PostgreSQL restarted after setup', () => {
     const admin = await setUpWithAdmin(t, 'postgresql');
     // A second replica: after the restart, its change must reach the first (LISTEN reconnected).
     const replica = await start(db.env);
-    expect(replica.app.setup.snapshot().state).toBe('ready');
+    expect(replica.app.setupStatus.snapshot().state).toBe('ready');
 
     await postgres.pause();
     await new Promise((resolve) => setTimeout(resolve, 2_100)); // readiness caches a good answer for 2 s

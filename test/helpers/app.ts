@@ -25,7 +25,7 @@ export async function startApp(env: Record<string, string> = {}, options: { data
   const config = loadConfig({ PERSISTENT_DATA_DIR: dataDir, SETUP_TOKEN: TEST_SETUP_TOKEN, LOG_LEVEL: 'debug', ...env });
   const logs: string[] = [];
   const app = await buildApp(config, { logStream: { write: (line) => logs.push(line) }, frontendDistDir: '/nonexistent' });
-  await app.setup.boot('http://localhost:0');
+  await app.boot.start('http://localhost:0');
   return {
     app,
     config,

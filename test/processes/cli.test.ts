@@ -69,7 +69,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
 
     t = await startApp(env, { dataDir: folder.path });
     try {
-      expect(t.app.setup.snapshot().state).toBe('ready');
+      expect(t.app.setupStatus.snapshot().state).toBe('ready');
       expect(t.app.settings.get('mail.password')).toBe('before-rotation');
       const withOld = await t.app.inject({ url: '/api/settings', headers: { authorization: `Bearer ${admin.token}` } });
       expect(withOld.statusCode).toBe(401);
@@ -87,7 +87,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
     const admin = await setUpWithAdmin(t, 'postgresql');
     await admin.call('PUT', '/api/settings/mail.password', { value: 'kept-across-rotation' });
     // What an older version left: the fixed-salt key and no salt recorded.
-    const database = t.app.setup.database();
+    const database = t.app.activeDatabase.db;
     const [before] = await database.select().from(settingsEncryption);
     await rotateEncryptionKey(database, await SettingsCipher.fromSecret(secret, before!.kdfSalt), await SettingsCipher.fromSecret(secret, null));
     await t.close();
@@ -98,7 +98,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
 
     t = await startApp(withSecret, { dataDir: folder.path });
     try {
-      expect(t.app.setup.snapshot().state).toBe('ready');
+      expect(t.app.setupStatus.snapshot().state).toBe('ready');
       expect(t.app.settings.get('mail.password')).toBe('kept-across-rotation');
       expect(t.logs.join('')).not.toMatch(/fixed salt/);
     } finally {
@@ -154,13 +154,13 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
 
     t = await startApp({ ...env, ENCRYPTION_SECRET: oldSecret }, { dataDir: folder.path });
     try {
-      expect(t.app.setup.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/encryption key does not match this database/) });
+      expect(t.app.setupStatus.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/encryption key does not match this database/) });
     } finally {
       await t.close();
     }
     t = await startApp({ ...env, ENCRYPTION_SECRET: newSecret }, { dataDir: folder.path });
     try {
-      expect(t.app.setup.snapshot().state).toBe('ready');
+      expect(t.app.setupStatus.snapshot().state).toBe('ready');
       expect(t.app.settings.get('mail.password')).toBe('smtp-before-rotation');
     } finally {
       await t.close();

@@ -8,7 +8,8 @@ import { gracefulClosePlugin } from './fastify/graceful-close.ts';
 import { jsonBodyPlugin } from './fastify/json-body.ts';
 import { capConnections, httpServerOptions } from './fastify/http-server.ts';
 import { openApiPlugin } from './fastify/openapi.ts';
-import { setupPlugin } from './fastify/setup.ts';
+import { createCore } from './core.ts';
+import { corePlugin } from './fastify/core.ts';
 import { adminAuthPlugin } from './fastify/admin-auth.ts';
 import { hostCheckPlugin } from './fastify/host-check.ts';
 import { corsPlugin } from './fastify/cors.ts';
@@ -61,19 +62,21 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(gracefulClosePlugin);
   await app.register(hostCheckPlugin, { config });
   await app.register(openApiPlugin);
-  await app.register(setupPlugin, { config });
+  const core = await createCore(config, app.log);
+  await app.register(corePlugin, { core });
   await app.register(corsPlugin);
-  await app.register(adminAuthPlugin);
+  await app.register(adminAuthPlugin, { core });
 
-  await app.register(healthRoutes);
-  await app.register(statusRoute);
-  await app.register(setupRoute);
-  await app.register(testRoute);
-  await app.register(environmentRoute);
-  await app.register(migrationsRoute);
-  await app.register(listSettingsRoute);
-  await app.register(settingByKeyRoutes);
-  await app.register(pluginsRoute);
+  // Each route gets the parts it uses: route → service → database, followed by import.
+  await app.register(healthRoutes, { readiness: core.readiness });
+  await app.register(statusRoute, { status: core.status });
+  await app.register(setupRoute, { runner: core.runner });
+  await app.register(testRoute, { runner: core.runner, config });
+  await app.register(environmentRoute, { runner: core.runner, config });
+  await app.register(migrationsRoute, { active: core.active });
+  await app.register(listSettingsRoute, { settings: core.settings });
+  await app.register(settingByKeyRoutes, { settings: core.settings });
+  await app.register(pluginsRoute, { plugins: core.plugins });
   await app.register(pluginRoutesPlugin);
 
   await app.register(frontendPlugin, { distDir: options.frontendDistDir ?? FRONTEND_DIST_DIR });

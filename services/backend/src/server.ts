@@ -32,7 +32,7 @@ async function main() {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
   // Status and health answer while the database connects; boot retries on its own if it is down.
-  await app.setup.boot(`http://${shownHost}:${port}`);
+  await app.boot.start(`http://${shownHost}:${port}`);
 }
 
 main().catch((error: unknown) => {

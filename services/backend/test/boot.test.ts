@@ -28,14 +28,14 @@ describe('boot with a selection file', () => {
       expect(down).toMatchObject({ configured: true, initialized: false, type: 'postgresql', state: 'error' });
       // Where the database is stays out of the public answer; the log and token holders get it.
       expect(down.error).toBe('The database cannot be reached; the server log has the details. Retrying in 1 s.');
-      expect(t.app.setup.snapshot(true).detail).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*Retrying in 1 s`));
+      expect(t.app.setupStatus.snapshot(true).detail).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*Retrying in 1 s`));
       expect((await t.app.inject('/api/db/setup')).statusCode).toBe(404);
       expect((await t.setUp('postgresql')).json().error).toBe('already_configured');
 
       await proxy.start();
       const deadline = Date.now() + 10_000;
-      while (t.app.setup.snapshot().state !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(t.app.setup.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
+      while (t.app.setupStatus.snapshot().state !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(t.app.setupStatus.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
       expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
     } finally {
       await t?.close();
@@ -48,7 +48,7 @@ describe('boot with a selection file', () => {
     db = await createTestDatabase();
     t = await startApp({ ...db.env, POSTGRES_SSL: 'true' });
     // It cannot tell whether that database is set up, so it offers no setup until it can.
-    expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'setting_up', detail: expect.stringMatching(/does not support SSL/) });
+    expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'setting_up', detail: expect.stringMatching(/does not support SSL/) });
     expect((await t.setUp('postgresql')).statusCode).toBe(409);
   });
 });

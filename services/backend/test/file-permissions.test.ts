@@ -63,7 +63,7 @@ describe('the embedded database folder', () => {
     }
     chmodSync(pglite, 0o777);
     t = await startApp({}, { dataDir: folder.path });
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     expect(modeOf(pglite)).toBe(0o700);
     expect(modeOf(join(pglite, 'global', 'pg_control'))).toBe(0o600);
     expect(modeOf(join(pglite, 'base'))).toBe(0o700);
@@ -103,7 +103,7 @@ describe('a PERSISTENT_DATA_DIR others could write to, or that belongs to anothe
     make(folder.path);
 
     t = await startApp({ SETUP_TOKEN: '' }, { dataDir: folder.path });
-    const status = t.app.setup.snapshot(true);
+    const status = t.app.setupStatus.snapshot(true);
     expect(status).toMatchObject({ state: 'error', configured: false });
     expect(status.detail).toContain(`PERSISTENT_DATA_DIR (${folder.path}) ${says}`);
     expect(status.detail).toContain(fix(folder.path));
@@ -118,7 +118,7 @@ describe('a PERSISTENT_DATA_DIR others could write to, or that belongs to anothe
 
   it.each(unsafe)('$name: refused at setup, with the folder and the fix, before anything is written', async ({ make, says, fix }) => {
     t = await startApp({}, { dataDir: folder.path });
-    expect(t.app.setup.snapshot().state).toBe('unconfigured');
+    expect(t.app.setupStatus.snapshot().state).toBe('unconfigured');
     make(folder.path);
 
     const setup = await t.setUp('pglite');
@@ -176,7 +176,7 @@ describe('state files the server does not write itself', () => {
     const file = join(folder.path, 'setup-token');
     plant(file, `${PLANTED}\n`);
     t = await startApp({ SETUP_TOKEN: '' }, { dataDir: folder.path });
-    const status = t.app.setup.snapshot(true);
+    const status = t.app.setupStatus.snapshot(true);
     expect(status.state).toBe('error');
     expect(status.detail).toContain(`${file} is not trusted: ${says}`);
     expect(status.detail).toContain(fix(file));
@@ -224,7 +224,7 @@ describe('state files the server does not write itself', () => {
       process.umask(previous);
     }
     t = await startApp({}, { dataDir: folder.path });
-    expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'error', configured: false, detail: expect.stringContaining(`${file} is not trusted: ${says}`) });
+    expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'error', configured: false, detail: expect.stringContaining(`${file} is not trusted: ${says}`) });
     expect((await t.setUp('postgresql')).json().error).toBe('selection_invalid');
   });
 
@@ -233,7 +233,7 @@ describe('state files the server does not write itself', () => {
     writeFileSync(file, selection, { mode: 0o644 });
     chmodSync(file, 0o644);
     t = await startApp({}, { dataDir: folder.path });
-    expect(t.app.setup.snapshot()).toMatchObject({ configured: true, type: 'postgresql' });
+    expect(t.app.setupStatus.snapshot()).toMatchObject({ configured: true, type: 'postgresql' });
     expect(modeOf(file)).toBe(0o600);
   });
 });

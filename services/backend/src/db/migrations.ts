@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { asc } from 'drizzle-orm';
 import { bigint, pgSchema, serial, text } from 'drizzle-orm/pg-core';
 import { MIGRATIONS_DIR } from '../paths.ts';
-import { getDb } from './index.ts';
+import type { AppDatabase } from './index.ts';
 
 // Drizzle's own bookkeeping table. Declared here, not in ./schema, so drizzle-kit never manages it.
 const drizzleMigrations = pgSchema('drizzle').table('__drizzle_migrations', {
@@ -18,9 +18,9 @@ interface JournalEntry {
 }
 
 /** Drizzle's record of applied migrations, matched to the tags of this release's journal. */
-export async function listMigrations(): Promise<{ applied: string[]; pending: string[] }> {
+export async function listMigrations(db: AppDatabase): Promise<{ applied: string[]; pending: string[] }> {
   // Drizzle keys each applied migration by the time it was generated (the journal's `when`).
-  const rows = await getDb().select({ createdAt: drizzleMigrations.createdAt }).from(drizzleMigrations).orderBy(asc(drizzleMigrations.id));
+  const rows = await db.select({ createdAt: drizzleMigrations.createdAt }).from(drizzleMigrations).orderBy(asc(drizzleMigrations.id));
   const appliedMillis = rows.map((row) => Number(row.createdAt));
   const journal = (journalEntries ??= readJournal());
   const tagOf = (millis: number) => journal.find((entry) => entry.when === millis)?.tag ?? `unknown (generated ${new Date(millis).toISOString()})`;

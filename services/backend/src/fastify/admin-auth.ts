@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hashToken, isActiveAdminToken } from '../admin/tokens.ts';
+import type { Core } from '../core.ts';
 import { AppError } from '../errors.ts';
 
 declare module 'fastify' {
@@ -22,7 +23,7 @@ function bearerToken(request: FastifyRequest): string | null {
 }
 
 export const adminAuthPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, { core }: { core: Core }) => {
     // Hashes of admin tokens this process saw accepted. While the database does not answer (when
     // error details matter most) they still unlock details, never admin routes; a check that
     // answers "not active" drops one.
@@ -33,7 +34,7 @@ export const adminAuthPlugin = fp(
       if (!token) {
         throw new AppError(401, 'admin_token_required', 'Send the admin token as `Authorization: Bearer <token>`. Setup showed it once; `npm run admin:token` issues a new one.');
       }
-      if (!(await isActiveAdminToken(app.setup.database(), token))) {
+      if (!(await isActiveAdminToken(core.active.db, token))) {
         throw new AppError(401, 'invalid_admin_token', 'The admin token is wrong or was revoked. `npm run admin:token` on the server issues a new one.');
       }
       accepted.add(hashToken(token));
@@ -41,13 +42,13 @@ export const adminAuthPlugin = fp(
 
     app.decorate('maySeeDetail', async (request: FastifyRequest) => {
       const setupToken = request.headers['x-setup-token'];
-      if (typeof setupToken === 'string' && app.setup.acceptsSetupToken(setupToken)) return true;
+      if (typeof setupToken === 'string' && core.runner.acceptsSetupToken(setupToken)) return true;
       const token = bearerToken(request);
       if (!token) return false;
       const hash = hashToken(token);
-      if (!app.setup.isReady()) return accepted.has(hash);
+      if (!core.status.isReady()) return accepted.has(hash);
       try {
-        const active = await isActiveAdminToken(app.setup.database(), token);
+        const active = await isActiveAdminToken(core.active.db, token);
         if (active) accepted.add(hash);
         else accepted.delete(hash);
         return active;
@@ -56,5 +57,5 @@ export const adminAuthPlugin = fp(
       }
     });
   },
-  { dependencies: ['groundwork-setup'] },
+  { name: 'groundwork-admin-auth' },
 );

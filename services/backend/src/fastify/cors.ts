@@ -27,7 +27,7 @@ export const corsPlugin = fp(
     };
     app.addHook('onRequest', checkOrigin);
   },
-  { name: 'groundwork-cors', dependencies: ['groundwork-setup'] },
+  { name: 'groundwork-cors', dependencies: ['groundwork-core'] },
 );
 
 /** Whether an origin is in security.allowed_origins; the parsed list is kept until the setting changes. */

@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DatabaseDriver } from '../db/drivers/index.ts';
+import type { ActiveDatabase } from '../db/active-database.ts';
 import { DatabaseNotReadyError, type AppDatabase } from '../db/index.ts';
 import { globalSettings, settingsEncryption } from '../db/schema/index.ts';
 import { AppError } from '../errors.ts';
@@ -64,9 +65,12 @@ export class SettingsStore {
   readonly definitions: Map<string, ResolvedSetting>;
   private values = new Map<string, JsonValue>();
   private cipher: SettingsCipher | null = null;
-  private db: AppDatabase | null = null;
+  /** Changes are applied once the database is active; keys that change before are reloaded then. */
+  private following = false;
+  private readonly missed = new Set<string>();
 
   constructor(
+    private readonly active: ActiveDatabase,
     private readonly groups: readonly SettingsGroupDefinition[],
     private readonly keys: EncryptionKeys,
     private readonly log: FastifyBaseLogger,
@@ -79,13 +83,12 @@ export class SettingsStore {
    * database, insert missing definitions, load values, then follow changes made elsewhere.
    */
   async prepare(lockedDb: AppDatabase, driver: DatabaseDriver): Promise<void> {
-    this.db = null;
+    this.detach();
     // Listen first (its connection opens while we seed): a change made after the load below is
-    // then never missed. Keys that arrive before the load finishes are reloaded after it.
-    const early = new Set<string>();
+    // then never missed. Keys that arrive before follow() are reloaded then.
     const onChange = (key: string) => {
-      if (!this.db) early.add(key);
-      else this.reload(key).catch((error: unknown) => this.log.error({ err: error }, `Could not reload setting ${key}`));
+      if (this.following) this.reload(key);
+      else this.missed.add(key);
     };
     const listening = driver.listen(SETTINGS_CHANNEL, onChange).then(
       () => null,
@@ -96,8 +99,13 @@ export class SettingsStore {
     await this.load(lockedDb);
     const listenError = await listening;
     if (listenError) throw listenError;
-    this.db = driver.db;
-    for (const key of early) onChange(key);
+  }
+
+  /** The database is active: apply changes from now on, and those that arrived while setting up. */
+  follow(): void {
+    this.following = true;
+    for (const key of this.missed) this.reload(key);
+    this.missed.clear();
   }
 
   /** A core setting's current value, typed by its definition. */
@@ -151,11 +159,11 @@ export class SettingsStore {
     if (!definition) throw new UnknownSettingError(key);
     const problem = problemWith(definition, value);
     if (problem) throw new InvalidSettingValueError(problem);
-    if (!this.db) throw new DatabaseNotReadyError();
+    const db = this.active.db;
 
     const stored = value === null ? null : this.encode(definition, value as JsonValue);
     // One round trip: the update and the notification, in one statement (so one transaction).
-    await this.db.execute(sql`
+    await db.execute(sql`
       with updated as (
         update ${globalSettings} set value = ${stored === null ? null : JSON.stringify(stored)}::jsonb,
           type = ${definition.type}, is_encrypted = ${definition.encrypted === true}, updated_at = now()
@@ -167,8 +175,10 @@ export class SettingsStore {
     return this.view(key);
   }
 
+  /** Stops applying changes (shutdown, a failed setup). */
   detach(): void {
-    this.db = null;
+    this.following = false;
+    this.missed.clear();
   }
 
   /** The only way a value reaches the database: secrets as ciphertext, whatever the caller. */
@@ -254,8 +264,8 @@ export class SettingsStore {
     return problem ? null : value;
   }
 
-  private async reload(key: string): Promise<void> {
-    if (!this.db) return;
-    await this.load(this.db, key === '*' ? undefined : key);
+  /** A change made on another replica ('*': maybe several, after a lost connection came back). */
+  private reload(key: string): void {
+    this.load(this.active.db, key === '*' ? undefined : key).catch((error: unknown) => this.log.error({ err: error }, `Could not reload setting ${key}`));
   }
 }

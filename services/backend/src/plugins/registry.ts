@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { DatabaseNotReadyError, type AppDatabase } from '../db/index.ts';
+import type { ActiveDatabase } from '../db/active-database.ts';
+import type { AppDatabase } from '../db/index.ts';
 import { pluginSchemas } from '../db/schema/index.ts';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { SettingsGroupDefinition } from '../global-settings/define.ts';
@@ -32,9 +33,9 @@ export function pluginSettingsGroups(plugins: readonly GroundworkPlugin[]): Sett
  */
 export class PluginRegistry {
   private readonly states = new Map<string, PluginState>();
-  private db: AppDatabase | null = null;
 
   constructor(
+    private readonly active: ActiveDatabase,
     loaded: { plugins: GroundworkPlugin[]; refused: RefusedPlugin[] },
     disabled: ReadonlySet<string>,
     private readonly settings: SettingsStore,
@@ -63,7 +64,6 @@ export class PluginRegistry {
 
   /** The `plugins` setup phase, under the schema lock: each enabled plugin's tables, one transaction each. */
   async syncSchemas(lockedDb: AppDatabase): Promise<void> {
-    this.db = null;
     const stored = new Map((await lockedDb.select().from(pluginSchemas)).map((row) => [row.pluginId, row]));
     for (const [id, state] of this.states) {
       if (!state.plugin || state.status === 'disabled' || state.routesFailed) continue;
@@ -79,8 +79,7 @@ export class PluginRegistry {
   }
 
   /** Once the database is ready: each plugin's onDatabaseReady. A throw fails that plugin only. */
-  async start(db: AppDatabase): Promise<void> {
-    this.db = db;
+  async start(): Promise<void> {
     for (const [id, state] of this.states) {
       if (!state.plugin || state.status !== 'pending') continue;
       try {
@@ -100,19 +99,12 @@ export class PluginRegistry {
     this.fail(state, id, error);
   }
 
-  stop(): void {
-    this.db = null;
-  }
-
   contextFor(plugin: GroundworkPlugin): PluginContext {
     return {
       id: plugin.id,
       tables: plugin.tables,
       log: this.log.child({ plugin: plugin.id }),
-      db: () => {
-        if (!this.db) throw new DatabaseNotReadyError();
-        return this.db as ReturnType<PluginContext['db']>;
-      },
+      db: () => this.active.db as unknown as ReturnType<PluginContext['db']>,
       setting: (name: string) => this.settings.value(`${plugin.id}.${name}`) as never,
     };
   }

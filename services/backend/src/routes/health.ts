@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ReadinessProbe } from '../setup/readiness.ts';
 
 const Ok = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 const Ready = Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false });
@@ -13,7 +14,7 @@ const NotReady = Type.Object(
   { additionalProperties: false },
 );
 
-const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const healthRoutes: FastifyPluginAsyncTypebox<{ readiness: ReadinessProbe }> = async (app, { readiness: probe }) => {
   app.get(
     '/api/health',
     { config: { availableBeforeReady: true }, schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Ok } } },
@@ -27,7 +28,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['health'], summary: 'Readiness: set up and the database answers', response: { 200: Ready, 503: NotReady } },
     },
     async (request, reply) => {
-      const readiness = await app.setup.readiness();
+      const readiness = await probe.check();
       if (readiness.ready) return { status: 'ready' as const };
       const body = { error: 'not_ready' as const, message: readiness.reason };
       const withDetail = readiness.detail !== undefined && (await app.maySeeDetail(request));

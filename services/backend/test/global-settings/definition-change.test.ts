@@ -56,7 +56,7 @@ describe('a setting whose definition changed type or encryption between two boot
     await t.close();
 
     t = await boot(after.path);
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
 
     // Now a secret: ciphertext in the database, the same value in memory.
     const apiKey = await row('prefs.api_key');

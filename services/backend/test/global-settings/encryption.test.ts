@@ -79,7 +79,7 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
     await t.app.close();
 
     t = await boot({ ENCRYPTION_SECRET: SECRET_B });
-    const status = t.app.setup.snapshot(true);
+    const status = t.app.setupStatus.snapshot(true);
     expect(status.state).toBe('error');
     expect(status.detail).toMatch(/encryption key does not match this database.*Set ENCRYPTION_SECRET to the secret this database was set up with/);
     expect(status.error).toBe('The settings encryption key is missing or does not match this database; the server log has the details.');
@@ -89,7 +89,7 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
     await t.app.close();
 
     t = await boot({ ENCRYPTION_SECRET: SECRET_A });
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     expect(t.app.settings.get('mail.password')).toBe('pw-123');
   });
 
@@ -103,7 +103,7 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
 
     rmSync(keyFile);
     t = await boot();
-    expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'error', detail: expect.stringMatching(/there is no key: set ENCRYPTION_SECRET .* or restore/) });
+    expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'error', detail: expect.stringMatching(/there is no key: set ENCRYPTION_SECRET .* or restore/) });
     expect(existsSync(keyFile)).toBe(false);
   });
 
@@ -112,7 +112,7 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
     const admin = await setUpWithAdmin(t, type);
     await admin.call('PUT', '/api/settings/mail.password', { value: 'smtp-pw' });
     await admin.call('PUT', '/api/settings/security.webhook_signing_secret', { value: 'webhook-secret-long-enough' });
-    const database = t.app.setup.database();
+    const database = t.app.activeDatabase.db;
     const storedSecrets = () => database.select({ key: globalSettings.key, value: globalSettings.value }).from(globalSettings).where(eq(globalSettings.isEncrypted, true)).orderBy(globalSettings.key);
     const [recorded] = await database.select().from(settingsEncryption);
     const [a, b] = [await SettingsCipher.fromSecret(SECRET_A, recorded!.kdfSalt), await SettingsCipher.fromSecret(SECRET_B, SettingsCipher.newSalt())];
@@ -137,7 +137,7 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
   it('derives the key from ENCRYPTION_SECRET with a random salt of this installation, recorded for the replicas', async () => {
     t = await boot({ ENCRYPTION_SECRET: SECRET_A });
     await setUpWithAdmin(t, type);
-    const [recorded] = await t.app.setup.database().select().from(settingsEncryption);
+    const [recorded] = await t.app.activeDatabase.db.select().from(settingsEncryption);
     expect(recorded!.kdfSalt).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(recorded!.keyId).toBe((await SettingsCipher.fromSecret(SECRET_A, recorded!.kdfSalt)).keyId);
     expect(recorded!.keyId).not.toBe((await SettingsCipher.fromSecret(SECRET_A, null)).keyId);
@@ -149,16 +149,16 @@ describe.each(['pglite', 'postgresql'] as const)('the encryption key on %s', (ty
     const admin = await setUpWithAdmin(t, type);
     await admin.call('PUT', '/api/settings/mail.password', { value: 'older-instance-pw' });
     // Back to the state an older version left: secrets under the fixed-salt key, no salt recorded.
-    const database = t.app.setup.database();
+    const database = t.app.activeDatabase.db;
     const [recorded] = await database.select().from(settingsEncryption);
     const legacy = await SettingsCipher.fromSecret(SECRET_A, null);
     await rotateEncryptionKey(database, await SettingsCipher.fromSecret(SECRET_A, recorded!.kdfSalt), legacy);
     await t.app.close();
 
     t = await boot({ ENCRYPTION_SECRET: SECRET_A });
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     expect(t.app.settings.get('mail.password')).toBe('older-instance-pw');
     expect(t.logs.join('')).toMatch(/fixed salt of earlier versions.*NEW_ENCRYPTION_SECRET=.*npm run settings:rotate-key/);
-    expect(await t.app.setup.database().select().from(settingsEncryption)).toEqual([expect.objectContaining({ keyId: legacy.keyId, kdfSalt: null })]);
+    expect(await t.app.activeDatabase.db.select().from(settingsEncryption)).toEqual([expect.objectContaining({ keyId: legacy.keyId, kdfSalt: null })]);
   });
 });

@@ -24,7 +24,7 @@ describe('two app instances on one PostgreSQL', () => {
     // either: an instance waiting for the wizard would write a generated one to its data folder.)
     const second = await startApp({ ...env, SETUP_TOKEN: '' });
     apps.push(second);
-    expect(second.app.setup.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
+    expect(second.app.setupStatus.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
     expect(JSON.parse(readFileSync(join(second.dataDir, 'db.selection.json'), 'utf8'))).toMatchObject({ type: 'postgresql' });
     expect(existsSync(join(second.dataDir, 'setup-token'))).toBe(false);
     expect((await second.setUp('postgresql')).json().error).toBe('already_configured');
@@ -39,7 +39,7 @@ describe('two app instances on one PostgreSQL', () => {
     const admin = await setUpWithAdmin(first, 'postgresql');
     const second = await startApp({ ...env, DB_TYPE: 'postgresql' });
     apps.push(second);
-    expect(second.app.setup.snapshot().state).toBe('ready');
+    expect(second.app.setupStatus.snapshot().state).toBe('ready');
 
     const waitFor = async (read: () => unknown, expected: unknown) => {
       const started = Date.now();

@@ -39,25 +39,25 @@ describe.each(['pglite', 'postgresql'] as const)('seeding global settings on %s'
     const admin = await setUpWithAdmin(t, type);
     await admin.call('PUT', '/api/settings/general.instance_name', { value: 'Acme Ops' });
     await admin.call('PUT', '/api/settings/mail.password', { value: 'smtp-secret-value' });
-    const before = await dump(t.app.setup.database());
+    const before = await dump(t.app.activeDatabase.db);
     // Core settings and the example plugins' settings.
     expect(before.settings).toHaveLength(t.app.settings.definitions.size);
     expect(t.app.settings.definitions.size).toBeGreaterThan(resolveSettings(CORE_SETTINGS_GROUPS).size);
     await t.app.close();
 
     t = await boot();
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     expect(t.app.settings.get('general.instance_name')).toBe('Acme Ops');
     expect(t.app.settings.get('mail.password')).toBe('smtp-secret-value');
     // Not a single row rewritten: same values, same updated_at.
-    expect(await dump(t.app.setup.database())).toEqual(before);
+    expect(await dump(t.app.activeDatabase.db)).toEqual(before);
   });
 
   it('lets names, descriptions and groups follow the code, keeps values, and reports (keeps) removed definitions', async () => {
     t = await boot();
     const admin = await setUpWithAdmin(t, type);
     await admin.call('PUT', '/api/settings/mail.host', { value: 'smtp.example.com' });
-    const database = t.app.setup.database();
+    const database = t.app.activeDatabase.db;
     await database.insert(globalSettings).values({ key: 'general.retired', groupId: 'general', name: 'Old', description: 'Gone from code', type: 'string', isEncrypted: false, value: 'kept' });
 
     const changed: SettingsGroupDefinition[] = CORE_SETTINGS_GROUPS.map((group) =>
@@ -72,9 +72,9 @@ describe.each(['pglite', 'postgresql'] as const)('seeding global settings on %s'
     await t.app.close();
 
     t = await boot();
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     expect(t.logs.join('')).toMatch(/no code declares any more \(kept, not deleted\): general\.retired/);
-    expect((await dump(t.app.setup.database())).settings.find((row) => row.key === 'general.retired')?.value).toBe('kept');
+    expect((await dump(t.app.activeDatabase.db)).settings.find((row) => row.key === 'general.retired')?.value).toBe('kept');
   });
 });
 

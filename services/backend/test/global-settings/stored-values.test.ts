@@ -30,7 +30,7 @@ describe.each(['pglite', 'postgresql'] as const)('bad stored values at boot on %
     t = await boot();
     const admin = await setUpWithAdmin(t, type);
     await admin.call('PUT', '/api/settings/security.webhook_signing_secret', { value: 'webhook-secret-long-enough' });
-    const database = t.app.setup.database();
+    const database = t.app.activeDatabase.db;
     const row = async (key: string) => (await database.select().from(globalSettings).where(eq(globalSettings.key, key)))[0]!;
     const plant = (key: string, values: Partial<typeof globalSettings.$inferInsert>) => database.update(globalSettings).set(values).where(eq(globalSettings.key, key));
 
@@ -45,12 +45,12 @@ describe.each(['pglite', 'postgresql'] as const)('bad stored values at boot on %
     ciphertext[4] = Buffer.from(ciphertext[4]!, 'base64url').subarray(0, 4).toString('base64url');
     await plant('security.webhook_signing_secret', { value: ciphertext.join('.') });
     // Compared as text: a deep-equality check would itself recurse 4,000 levels.
-    const allRows = async () => JSON.stringify(await t!.app.setup.database().select().from(globalSettings).orderBy(globalSettings.key));
+    const allRows = async () => JSON.stringify(await t!.app.activeDatabase.db.select().from(globalSettings).orderBy(globalSettings.key));
     const planted = await allRows();
     await t.app.close();
 
     t = await boot();
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     expect((await t.app.inject('/api/health/ready')).statusCode).toBe(200);
     expect(t.app.settings.get('security.allowed_origins')).toEqual([]);
     expect(t.app.settings.get('mail.port')).toBe(587);
@@ -72,7 +72,7 @@ describe.each(['pglite', 'postgresql'] as const)('bad stored values at boot on %
     await t.app.close();
     t = await boot();
     expect(t.app.settings.get('mail.password')).toBe('the-real-password');
-    const [fixed] = await t.app.setup.database().select().from(globalSettings).where(eq(globalSettings.key, 'mail.password'));
+    const [fixed] = await t.app.activeDatabase.db.select().from(globalSettings).where(eq(globalSettings.key, 'mail.password'));
     expect(fixed).toMatchObject({ isEncrypted: true, value: expect.stringMatching(/^gw1\./) });
   });
 });

@@ -20,7 +20,7 @@ describe('Origin check on requests that change something', () => {
       expect(response.statusCode, origin).toBe(403);
       expect(response.json()).toEqual({ error: 'origin_not_allowed', message: expect.stringContaining('security.allowed_origins') });
     }
-    expect(t.app.setup.snapshot().state).toBe('unconfigured');
+    expect(t.app.setupStatus.snapshot().state).toBe('unconfigured');
   });
 
   it('lets through the server\'s own pages (default ports included) and GETs from anywhere', async () => {

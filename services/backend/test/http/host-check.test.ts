@@ -31,7 +31,7 @@ describe('Host header check (DNS rebinding)', () => {
     });
     expect(response.statusCode).toBe(403);
     expect(response.json().error).toBe('host_not_allowed');
-    expect(t.app.setup.snapshot().state).toBe('unconfigured');
+    expect(t.app.setupStatus.snapshot().state).toBe('unconfigured');
   });
 
   it('with ALLOWED_HOSTS, answers only those names and the loopback names', async () => {

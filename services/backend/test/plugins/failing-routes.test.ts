@@ -22,7 +22,7 @@ describe('a plugin whose routes() throws', () => {
     folders.push(folder);
     t = await startApp({ PLUGINS_DIR: folder.path });
     const admin = await setUpWithAdmin(t, 'pglite');
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
 
     const plugins = (await admin.call('GET', '/api/plugins')).json().plugins;
     expect(plugins).toEqual([

@@ -54,7 +54,7 @@ describe('a plugin that throws in onDatabaseReady', () => {
     folders.push(folder);
     t = await startApp({ PLUGINS_DIR: folder.path });
     const admin = await setUpWithAdmin(t, 'pglite');
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     const plugins = (await admin.call('GET', '/api/plugins')).json().plugins;
     expect(plugins).toEqual([
       expect.objectContaining({ id: 'blog', status: 'active' }),

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/
 import { tempDir } from '../../../../test/helpers/temp.ts';
 
 async function rows<T>(t: TestApp, query: ReturnType<typeof sql>): Promise<T[]> {
-  return ((await t.app.setup.database().execute(query)) as unknown as { rows: T[] }).rows;
+  return ((await t.app.activeDatabase.db.execute(query)) as unknown as { rows: T[] }).rows;
 }
 
 describe.each(['pglite', 'postgresql'] as const)('plugin tables on %s', (type) => {
@@ -56,7 +56,7 @@ describe.each(['pglite', 'postgresql'] as const)('plugin tables on %s', (type) =
     await t.app.close();
 
     t = await boot({ shop: shopPlugin(1), blog: blogPlugin });
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     expect((await pluginsOf(t, admin.token)).map((p) => [p.id, p.status, p.ddl_statements])).toEqual([
       ['blog', 'active', 0],
       ['shop', 'active', 0],
@@ -67,7 +67,7 @@ describe.each(['pglite', 'postgresql'] as const)('plugin tables on %s', (type) =
   it('adds a new column and keeps existing rows; refuses a dropped column and fails only that plugin', async () => {
     t = await boot({ shop: shopPlugin(1), blog: blogPlugin });
     const admin = await setUpWithAdmin(t, type);
-    await t.app.setup.database().execute(sql`insert into shop_orders (sku, code) values ('A-1', 'c1')`);
+    await t.app.activeDatabase.db.execute(sql`insert into shop_orders (sku, code) values ('A-1', 'c1')`);
     await t.app.close();
 
     t = await boot({ shop: shopPlugin(2), blog: blogPlugin });
@@ -77,7 +77,7 @@ describe.each(['pglite', 'postgresql'] as const)('plugin tables on %s', (type) =
     await t.app.close();
 
     t = await boot({ shop: shopPlugin(3), blog: blogPlugin });
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
     const afterDrop = await pluginsOf(t, admin.token);
     expect(afterDrop.find((p) => p.id === 'shop')).toMatchObject({
       status: 'failed',

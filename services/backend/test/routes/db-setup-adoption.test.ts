@@ -34,13 +34,13 @@ describe('a first setup on a database that is already set up joins it and mints 
     // Both boot while the database is empty, so both wait for the wizard.
     const first = await start(db.env);
     const second = await start(db.env);
-    expect(second.app.setup.snapshot().state).toBe('unconfigured');
+    expect(second.app.setupStatus.snapshot().state).toBe('unconfigured');
     const admin = await setUpWithAdmin(first, 'postgresql');
 
     const joined = await second.setUp('postgresql');
     expect(joined.statusCode).toBe(200);
     expect(joined.json()).toEqual({ message: expect.stringMatching(/joined an existing installation/), restart_required: false, database_type: 'postgresql', adopted: true });
-    expect(second.app.setup.snapshot()).toMatchObject({ state: 'ready', configured: true });
+    expect(second.app.setupStatus.snapshot()).toMatchObject({ state: 'ready', configured: true });
     expect(existsSync(join(second.dataDir, 'db.selection.json'))).toBe(true);
 
     // The real admin's token is still the only one, and works on both.
@@ -67,7 +67,7 @@ describe('a first setup on a database that is already set up joins it and mints 
       rmSync(join(folder.path, 'db.selection.json'));
 
       const second = await start({}, { dataDir: folder.path });
-      expect(second.app.setup.snapshot().state).toBe('unconfigured');
+      expect(second.app.setupStatus.snapshot().state).toBe('unconfigured');
       const joined = await second.setUp('pglite');
       expect(joined.statusCode).toBe(200);
       expect(joined.json()).toEqual({ message: expect.stringMatching(/joined an existing installation/), restart_required: false, database_type: 'pglite', adopted: true });
@@ -105,8 +105,8 @@ describe('a first setup on a database that is already set up joins it and mints 
 
       await proxy.start();
       const deadline = Date.now() + 15_000;
-      while (replica.app.setup.snapshot().state !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(replica.app.setup.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
+      while (replica.app.setupStatus.snapshot().state !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(replica.app.setupStatus.snapshot()).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type: 'postgresql', state: 'ready' });
       expect(await db.query(ACTIVE_TOKENS_SQL)).toEqual([{ n: 1 }]);
       expect((await settingsWith(replica, admin.token)).statusCode).toBe(200);
     } finally {
@@ -120,11 +120,11 @@ describe('a first setup on a database that is already set up joins it and mints 
     const proxy = new TcpProxy(port, Number(db.env.POSTGRES_PORT));
     try {
       const t = await start({ ...db.env, POSTGRES_PORT: String(port) });
-      expect(t.app.setup.snapshot().state).toBe('setting_up');
+      expect(t.app.setupStatus.snapshot().state).toBe('setting_up');
       await proxy.start();
       const deadline = Date.now() + 15_000;
-      while (t.app.setup.snapshot().state !== 'unconfigured' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(t.app.setup.snapshot()).toEqual({ configured: false, initialized: false, dialect: null, type: null, state: 'unconfigured' });
+      while (t.app.setupStatus.snapshot().state !== 'unconfigured' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(t.app.setupStatus.snapshot()).toEqual({ configured: false, initialized: false, dialect: null, type: null, state: 'unconfigured' });
       expect(t.logs.join('')).toMatch(/Not set up yet/);
       const setUp = await t.setUp('postgresql');
       expect(setUp.statusCode).toBe(200);

@@ -78,7 +78,7 @@ describe.each(['pglite', 'postgresql'] as const)('POST /api/db/setup with %s', (
     for (const response of responses.filter((r) => r.statusCode === 409)) {
       expect(response.json()).toEqual({ error: 'setup_in_progress', message: expect.any(String) });
     }
-    expect(t.app.setup.snapshot().state).toBe('ready');
+    expect(t.app.setupStatus.snapshot().state).toBe('ready');
   });
 
   it('shows the running phase in status while it works', async () => {
@@ -127,7 +127,7 @@ describe('POST /api/db/setup refuses bad requests and writes nothing', () => {
     expect(response.json()).toEqual({ error, message: expect.stringMatching(says) });
     expect(existsSync(selectionFile(t))).toBe(false);
     expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
-    expect(t.app.setup.snapshot().state).toBe('unconfigured');
+    expect(t.app.setupStatus.snapshot().state).toBe('unconfigured');
   });
 });
 
@@ -151,13 +151,13 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
       expect(refused.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${port}`) });
       expect(refused.json().message).toMatch(/connection refused/);
       expect(existsSync(selectionFile(t))).toBe(false);
-      expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'unconfigured', configured: false, detail: refused.json().message });
+      expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'unconfigured', configured: false, detail: refused.json().message });
 
       await proxy.start();
       const retried = await t.setUp('postgresql');
       expect(retried.statusCode).toBe(200);
-      expect(t.app.setup.snapshot()).toMatchObject({ state: 'ready' });
-      expect(t.app.setup.snapshot().error).toBeUndefined();
+      expect(t.app.setupStatus.snapshot()).toMatchObject({ state: 'ready' });
+      expect(t.app.setupStatus.snapshot().error).toBeUndefined();
       expect(t.logs.join('')).not.toContain(db.env.POSTGRES_PASSWORD);
     } finally {
       await t.close();
@@ -168,8 +168,8 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
   it('keeps checking with a wrong password (it cannot tell whether the database is set up), never echoing it', async () => {
     const t = await startApp({ ...db.env, POSTGRES_PASSWORD: 'wrong-secret-Pa55' });
     try {
-      expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'setting_up', detail: expect.stringMatching(/password authentication failed/) });
-      expect(JSON.stringify(t.app.setup.snapshot(true))).not.toContain('wrong-secret-Pa55');
+      expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'setting_up', detail: expect.stringMatching(/password authentication failed/) });
+      expect(JSON.stringify(t.app.setupStatus.snapshot(true))).not.toContain('wrong-secret-Pa55');
       const response = await t.setUp('postgresql');
       expect(response.statusCode).toBe(409);
       expect(response.body).not.toContain('wrong-secret-Pa55');
@@ -189,7 +189,7 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
       expect(failed.statusCode).toBe(500);
       expect(failed.json()).toEqual({ error: 'migration_failed', message: expect.stringMatching(/migration failed: .*setup_record.*already exists/) });
       expect(existsSync(selectionFile(t))).toBe(false);
-      expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'unconfigured', error: 'A database migration failed; the server log has the details.', detail: failed.json().message });
+      expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'unconfigured', error: 'A database migration failed; the server log has the details.', detail: failed.json().message });
       // The migration ran in one transaction: nothing of it is left.
       expect(await db.query('select 1 from drizzle.__drizzle_migrations')).toEqual([]);
       expect(await db.query("select 1 from pg_stat_activity where datname = $1 and application_name = 'groundwork'", [db.name])).toEqual([]);

@@ -47,7 +47,7 @@ describe('GET /api/db/status', () => {
 
   it('reports a missing PERSISTENT_DATA_DIR as an error and refuses setup before touching a database', async () => {
     t = await startApp({}, { dataDir: '/nonexistent/groundwork-data' });
-    expect(t.app.setup.snapshot(true)).toMatchObject({
+    expect(t.app.setupStatus.snapshot(true)).toMatchObject({
       state: 'error',
       error: 'The persistent data folder (PERSISTENT_DATA_DIR) cannot be used; the server log has the details.',
       detail: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/nonexistent\/groundwork-data\) does not exist/),
@@ -59,7 +59,7 @@ describe('GET /api/db/status', () => {
 
   it('reports a PERSISTENT_DATA_DIR it cannot write to (even as root: /proc) and writes nothing', async () => {
     t = await startApp({}, { dataDir: '/proc' });
-    expect(t.app.setup.snapshot(true)).toMatchObject({ state: 'error', detail: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/proc\) is not writable/) });
+    expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'error', detail: expect.stringMatching(/PERSISTENT_DATA_DIR \(\/proc\) is not writable/) });
     const setup = await t.setUp('pglite');
     expect(setup.statusCode).toBe(500);
     expect(setup.json()).toEqual({ error: 'storage_error', message: expect.stringContaining('is not writable') });

@@ -21,7 +21,7 @@ function expectNothingChanged(t: TestApp, status: unknown = UNCONFIGURED) {
   expect(existsSync(join(t.dataDir, 'db.selection.json'))).toBe(false);
   expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
   expect(readdirSync(t.dataDir).filter((name) => name !== 'setup-token')).toEqual([]);
-  expect(t.app.setup.snapshot()).toEqual(status);
+  expect(t.app.setupStatus.snapshot()).toEqual(status);
 }
 
 /** Boot cannot reach the environment's PostgreSQL, so it keeps checking whether it is set up (and offers no setup). */

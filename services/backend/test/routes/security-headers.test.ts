@@ -36,7 +36,7 @@ describe('security headers', () => {
     writeFileSync(join(dist.path, 'index.html'), '<!doctype html><script type="module" src="/assets/index.js"></script>');
     writeFileSync(join(dist.path, 'assets', 'index.js'), 'console.log(1)');
     app = await buildApp(loadConfig({ PERSISTENT_DATA_DIR: data.path, SETUP_TOKEN: TEST_SETUP_TOKEN, LOG_LEVEL: 'silent' }), { frontendDistDir: dist.path });
-    await app.setup.boot('http://localhost:0');
+    await app.boot.start('http://localhost:0');
   }
 
   it('are on every page, asset, API answer and error', async () => {

@@ -23,7 +23,7 @@ describe('a first PGlite setup that fails after the database was created', () =>
     expect(t.logs.some((line) => line.includes('"phase":"migrate"') && line.includes('setup phase done'))).toBe(true);
     expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
     expect(existsSync(join(t.dataDir, 'db.selection.json'))).toBe(false);
-    expect(t.app.setup.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });
+    expect(t.app.setupStatus.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });
 
     rmSync(keyPath, { recursive: true });
     expect((await t.setUp('pglite')).statusCode).toBe(200);

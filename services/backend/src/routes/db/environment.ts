@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Config } from '../../config.ts';
+import type { SetupRunner } from '../../setup/setup-runner.ts';
 import { errorRef } from '../../schemas/common.ts';
 import { DatabaseEnvironmentSchema, SetupTokenHeaders } from '../../schemas/database.ts';
 import { databaseEnvironment } from '../../setup/connection-test.ts';
 
 /** What the server read from its environment about PostgreSQL (never the password). Host names are not public: needs the setup token. */
-const environmentRoute: FastifyPluginAsyncTypebox = async (app) => {
+const environmentRoute: FastifyPluginAsyncTypebox<{ runner: SetupRunner; config: Config }> = async (app, { runner, config }) => {
   app.get(
     '/api/db/environment',
     {
@@ -17,8 +19,8 @@ const environmentRoute: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      app.setup.authorizeSetupStep(request.headers['x-setup-token']);
-      return databaseEnvironment(app.config);
+      runner.authorizeSetupStep(request.headers['x-setup-token']);
+      return databaseEnvironment(config);
     },
   );
 };

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ActiveDatabase } from '../../db/active-database.ts';
 import { listMigrations } from '../../db/migrations.ts';
 import { errorRef } from '../../schemas/common.ts';
 import { MigrationsListSchema } from '../../schemas/database.ts';
 
-const migrationsRoute: FastifyPluginAsyncTypebox = async (app) => {
+const migrationsRoute: FastifyPluginAsyncTypebox<{ active: ActiveDatabase }> = async (app, { active }) => {
   app.get(
     '/api/db/migrations',
     {
@@ -13,7 +14,7 @@ const migrationsRoute: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: MigrationsListSchema, '5xx': errorRef },
       },
     },
-    async () => listMigrations(),
+    async () => listMigrations(active.db),
   );
 };
 

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorRef } from '../../schemas/common.ts';
 import { DatabaseChoiceSchema, SetupResultSchema, SetupTokenHeaders } from '../../schemas/database.ts';
+import type { SetupRunner } from '../../setup/setup-runner.ts';
 
 /** First-time setup. Credentials for PostgreSQL come from the server's environment, never from here. */
-const setupRoute: FastifyPluginAsyncTypebox = async (app) => {
+const setupRoute: FastifyPluginAsyncTypebox<{ runner: SetupRunner }> = async (app, { runner }) => {
   app.post(
     '/api/db/setup',
     {
@@ -17,7 +18,7 @@ const setupRoute: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: SetupResultSchema, '4xx': errorRef, '5xx': errorRef },
       },
     },
-    async (request) => app.setup.setUp(request.body.type, request.headers['x-setup-token']),
+    async (request) => runner.setUpFromRequest(request.body.type, request.headers['x-setup-token']),
   );
 };
 

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DbStatusSchema } from '../../schemas/database.ts';
+import type { SetupStatus } from '../../setup/setup-status.ts';
 
 /** Answered from memory: operators and load balancers poll it. Only a caller sending a token costs a check. */
-const statusRoute: FastifyPluginAsyncTypebox = async (app) => {
+const statusRoute: FastifyPluginAsyncTypebox<{ status: SetupStatus }> = async (app, { status: setupStatus }) => {
   app.get(
     '/api/db/status',
     {
@@ -15,9 +16,9 @@ const statusRoute: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const status = app.setup.snapshot();
+      const status = setupStatus.snapshot();
       // Only an error has a detail: otherwise no token is checked.
-      return status.error === undefined ? status : app.setup.snapshot(await app.maySeeDetail(request));
+      return status.error === undefined ? status : setupStatus.snapshot(await app.maySeeDetail(request));
     },
   );
 };

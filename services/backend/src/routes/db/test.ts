@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Config } from '../../config.ts';
+import type { SetupRunner } from '../../setup/setup-runner.ts';
 import { errorRef } from '../../schemas/common.ts';
 import { ConnectionTestResultSchema, DatabaseChoiceSchema, SetupTokenHeaders } from '../../schemas/database.ts';
 import { testConnection } from '../../setup/connection-test.ts';
@@ -7,7 +9,7 @@ import { testConnection } from '../../setup/connection-test.ts';
  * Lets the wizard check a database before choosing it. Changes nothing: no selection file, no
  * state change, no migrations; the test connection is closed before the answer is sent.
  */
-const testRoute: FastifyPluginAsyncTypebox = async (app) => {
+const testRoute: FastifyPluginAsyncTypebox<{ runner: SetupRunner; config: Config }> = async (app, { runner, config }) => {
   app.post(
     '/api/db/test',
     {
@@ -22,8 +24,8 @@ const testRoute: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      app.setup.authorizeSetupStep(request.headers['x-setup-token']);
-      return testConnection(app.config, request.log, request.body.type);
+      runner.authorizeSetupStep(request.headers['x-setup-token']);
+      return testConnection(config, request.log, request.body.type);
     },
   );
 };

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { SettingsStore } from '../../global-settings/store.ts';
 import { errorRef } from '../../schemas/common.ts';
 import { adminSecurity, SettingKeyParams, settingRef } from '../../schemas/settings.ts';
 
@@ -8,7 +9,7 @@ const PutBody = Type.Object(
   { additionalProperties: false, required: ['value'] },
 );
 
-const settingByKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const settingByKeyRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsStore }> = async (app, { settings }) => {
   app.get(
     '/api/settings/:key',
     {
@@ -21,7 +22,7 @@ const settingByKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: settingRef, '4xx': errorRef, '5xx': errorRef },
       },
     },
-    async (request) => app.settings.view(request.params.key),
+    async (request) => settings.view(request.params.key),
   );
 
   app.put(
@@ -38,7 +39,7 @@ const settingByKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: settingRef, '4xx': errorRef, '5xx': errorRef },
       },
     },
-    async (request) => app.settings.set(request.params.key, request.body.value),
+    async (request) => settings.set(request.params.key, request.body.value),
   );
 };
 

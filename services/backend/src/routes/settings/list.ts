@@ -1,12 +1,13 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { SettingsStore } from '../../global-settings/store.ts';
 import { errorRef } from '../../schemas/common.ts';
 import { adminSecurity, SettingsGroupSchema } from '../../schemas/settings.ts';
 
 const GroupsResponse = Type.Object({ groups: Type.Array(SettingsGroupSchema) }, { additionalProperties: false });
 
 /** All groups with their settings, from memory. Secrets show only whether they are set. */
-const listSettingsRoute: FastifyPluginAsyncTypebox = async (app) => {
+const listSettingsRoute: FastifyPluginAsyncTypebox<{ settings: SettingsStore }> = async (app, { settings }) => {
   app.get(
     '/api/settings',
     {
@@ -18,7 +19,7 @@ const listSettingsRoute: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: GroupsResponse, '4xx': errorRef, '5xx': errorRef },
       },
     },
-    async () => ({ groups: app.settings.list() }),
+    async () => ({ groups: settings.list() }),
   );
 };
 

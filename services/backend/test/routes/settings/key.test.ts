@@ -57,7 +57,7 @@ describe.each(['pglite', 'postgresql'] as const)('GET and PUT /api/settings/:key
     expect(changed.json()).toMatchObject({ key: 'mail.port', value: 2525, is_set: true });
     const port: number = t.app.settings.get('mail.port');
     expect(port).toBe(2525);
-    const [row] = await t.app.setup.database().select().from(globalSettings).where(eq(globalSettings.key, 'mail.port'));
+    const [row] = await t.app.activeDatabase.db.select().from(globalSettings).where(eq(globalSettings.key, 'mail.port'));
     expect(row?.value).toBe(2525);
 
     expect((await admin.call('PUT', '/api/settings/mail.port', { value: null })).json()).toMatchObject({ value: 587, is_set: false });
@@ -94,7 +94,7 @@ describe.each(['pglite', 'postgresql'] as const)('GET and PUT /api/settings/:key
     expect(response.json()).not.toHaveProperty('value');
     expect(response.json()).not.toHaveProperty('default');
 
-    const [row] = await t.app.setup.database().select().from(globalSettings).where(eq(globalSettings.key, 'mail.password'));
+    const [row] = await t.app.activeDatabase.db.select().from(globalSettings).where(eq(globalSettings.key, 'mail.password'));
     expect(row?.isEncrypted).toBe(true);
     const stored = String(row?.value);
     expect(stored).toMatch(/^gw1\.[0-9a-f]{16}\./);

@@ -1,0 +1,158 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config, DatabaseType } from '../config.ts';
+import type { ActiveDatabase } from '../db/active-database.ts';
+import type { SettingsStore } from '../global-settings/store.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
+import { AppError } from '../errors.ts';
+import type { SetupResult } from '../schemas/database.ts';
+import { assertDataFolder } from '../storage.ts';
+import { SETUP_PHASES, SetupRun } from './phases.ts';
+import type { SetupStatus } from './setup-status.ts';
+import type { SetupToken } from './token.ts';
+
+/** What a run needs besides its type and mode: the app's parts that phases work on. */
+export interface SetupRunnerParts {
+  config: Config;
+  log: FastifyBaseLogger;
+  status: SetupStatus;
+  active: ActiveDatabase;
+  token: SetupToken;
+  settings: SettingsStore;
+  plugins: PluginRegistry;
+}
+
+/**
+ * Runs the phases of setup (phases.ts), one run at a time per app: for POST /api/db/setup and for
+ * every boot. On success it hands the connected driver to the active database; on failure it
+ * rolls back so that nothing is left behind (lock released, connections closed, a new PGlite
+ * folder removed) and a retry can succeed.
+ */
+export class SetupRunner {
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly parts: SetupRunnerParts) {}
+
+  /** First-time setup requested over HTTP. Throws AppErrors that map to 401/409/4xx/5xx. */
+  async setUpFromRequest(type: DatabaseType, presentedToken: string | undefined): Promise<SetupResult> {
+    this.assertCanSetUp();
+    this.parts.token.verify(presentedToken);
+    assertDataFolder(this.parts.config.persistentDataDir);
+    const run = await this.run(type, 'first-time', true);
+    const database = type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL';
+    if (run.adopted) {
+      return {
+        message: `The ${database} database was already set up: this instance joined an existing installation and is ready. No admin token was issued; use the existing one (\`npm run admin:token\` on the server replaces it).`,
+        restart_required: false,
+        database_type: type,
+        adopted: true,
+      };
+    }
+    const result: SetupResult = { message: `The ${database} database is set up and ready.`, restart_required: false, database_type: type };
+    if (run.adminToken) result.admin_token = run.adminToken;
+    return result;
+  }
+
+  /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
+  authorizeSetupStep(presentedToken: string | undefined): void {
+    // While boot cannot reach the environment's PostgreSQL, these help find out why; setup waits.
+    if (!this.parts.status.isProbing) this.assertCanSetUp();
+    this.parts.token.verify(presentedToken);
+  }
+
+  /** Whether `candidate` is the setup token of this instance while it is not set up (it may then read error details). */
+  acceptsSetupToken(candidate: string | undefined): boolean {
+    if (this.parts.status.isConfigured || !candidate) return false;
+    try {
+      this.parts.token.verify(candidate);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs the phases. The status changes before the first await, so a concurrent caller sees `setting_up`. */
+  run(type: DatabaseType, mode: SetupRun['mode'], issueAdminToken: boolean): Promise<SetupRun> {
+    const { config, log, settings, plugins } = this.parts;
+    this.parts.status.begin(type);
+    const run = new SetupRun(type, mode, issueAdminToken, config, log, settings, plugins);
+    const running = this.runPhases(run).then(() => run);
+    // Tracked for settle(); the caller handles the error, so this copy must not reject.
+    this.running = running.then(
+      () => {},
+      () => {},
+    ).finally(() => {
+      this.running = null;
+    });
+    return running;
+  }
+
+  /** Resolves when no run is in flight (for shutdown: a setup in progress finishes first). */
+  async settle(): Promise<void> {
+    await this.running;
+  }
+
+  private assertCanSetUp(): void {
+    const { status } = this.parts;
+    if (status.selectionProblem) throw new AppError(409, 'selection_invalid', status.selectionProblem);
+    if (status.isConfigured || status.isReady()) {
+      throw new AppError(409, 'already_configured', 'This instance is already set up. Its database settings cannot be changed through setup.');
+    }
+    if (status.isProbing) {
+      throw new AppError(409, 'setup_in_progress', 'The server is still checking whether the PostgreSQL database in its environment is already set up (it does not answer yet). Watch GET /api/db/status.');
+    }
+    if (status.isSettingUp) throw new AppError(409, 'setup_in_progress', 'A setup is already running. Watch GET /api/db/status for its progress.');
+  }
+
+  private async runPhases(run: SetupRun): Promise<void> {
+    const { status, active, token, settings, plugins, log } = this.parts;
+    const phases = SETUP_PHASES.filter((phase) => run.mode === 'first-time' || !('firstTimeOnly' in phase));
+    const started = performance.now();
+    try {
+      for (const phase of phases) {
+        status.enterPhase(phase.name);
+        const exclusive = 'exclusive' in phase && phase.exclusive;
+        if (exclusive && !run.session) run.session = await run.driver.lock();
+        if (!exclusive && run.session) await releaseLock(run);
+        const phaseStarted = performance.now();
+        await phase.run(run);
+        log.debug({ phase: phase.name, ms: Math.round(performance.now() - phaseStarted) }, 'setup phase done');
+      }
+      await releaseLock(run);
+    } catch (error) {
+      // A connection lost in any phase is the database being unavailable (503), not a bug (500).
+      const failure = (!(error instanceof AppError) && run.hasDriver && run.driver.connectionLost(error)) || error;
+      await this.rollBack(run, failure);
+      throw failure;
+    }
+    active.activate(run.driver);
+    status.succeed();
+    if (run.mode === 'first-time') token.consume();
+    settings.follow();
+    // Plugins' own start-up: a plugin that throws is marked failed; it cannot stop the instance.
+    await plugins.start();
+    log.info({ type: run.type, ms: Math.round(performance.now() - started) }, `Database ready (${run.type}, ${run.driver.target})`);
+  }
+
+  /** Leaves nothing behind: lock released, connections closed, a PGlite folder made by this run removed. */
+  private async rollBack(run: SetupRun, error: unknown): Promise<void> {
+    const { status, settings, log } = this.parts;
+    await releaseLock(run).catch(() => {});
+    settings.detach();
+    if (run.hasDriver) {
+      await run.driver.close({ discardNew: run.mode === 'first-time' }).catch((closeError: unknown) => {
+        log.warn({ err: closeError }, 'Closing the database after a failed setup failed');
+      });
+    }
+    const message = status.fail(error, run.mode);
+    const isClientProblem = error instanceof AppError && error.statusCode < 500;
+    // AppErrors carry a safe message; their cause (already scrubbed of secrets) has the stack.
+    const detail = error instanceof AppError ? error.cause : error;
+    log[isClientProblem ? 'warn' : 'error']({ err: detail }, `Setup failed: ${message}`);
+  }
+}
+
+async function releaseLock(run: SetupRun): Promise<void> {
+  const session = run.session;
+  run.session = null;
+  await session?.release();
+}

@@ -1,0 +1,145 @@
+import type { DatabaseType } from '../config.ts';
+import { DatabaseNotReadyError, publicMessage, rootMessage } from '../errors.ts';
+import type { DbStatus, PhaseName, SetupState } from '../schemas/database.ts';
+
+/**
+ * What GET /api/db/status reports, kept in memory so status never touches the database. The setup
+ * runner and the boot sequence change it through the transitions below; nothing else writes it.
+ */
+export class SetupStatus {
+  private state: SetupState = 'unconfigured';
+  private phase: PhaseName | null = null;
+  private type: DatabaseType | null = null;
+  private configured = false;
+  /** The last error: `message` for anyone, `detail` (hosts, folders, key ids) for the log and token holders. */
+  private lastError: { message: string; detail: string } | null = null;
+  /** A db.selection.json that cannot be trusted: setup stays refused until an operator fixes it. */
+  private selectionProblemText: string | null = null;
+  /** At boot, the environment's PostgreSQL does not answer yet: whether it is set up is unknown. */
+  private probingFlag = false;
+
+  /** `withDetail`: add the full error, for a caller holding the setup or admin token. */
+  snapshot(withDetail = false): DbStatus {
+    const status: DbStatus = {
+      configured: this.configured,
+      initialized: this.state === 'ready',
+      dialect: this.type ? 'postgresql' : null,
+      type: this.type,
+      state: this.state,
+    };
+    if (this.state === 'setting_up' && this.phase) status.phase = this.phase;
+    if (this.lastError) {
+      status.error = this.lastError.message;
+      if (withDetail) status.detail = this.lastError.detail;
+    }
+    return status;
+  }
+
+  isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  get isConfigured(): boolean {
+    return this.configured;
+  }
+
+  get isSettingUp(): boolean {
+    return this.state === 'setting_up';
+  }
+
+  get isProbing(): boolean {
+    return this.probingFlag;
+  }
+
+  get selectionProblem(): string | null {
+    return this.selectionProblemText;
+  }
+
+  get errorDetail(): string | null {
+    return this.lastError?.detail ?? null;
+  }
+
+  /** "not ready", "setting up", …: the state in words, for messages. */
+  describe(): string {
+    return this.state.replace('_', ' ');
+  }
+
+  /** The 503 for a route that needs the database now. */
+  notReadyError(): DatabaseNotReadyError {
+    return new DatabaseNotReadyError(this.describe());
+  }
+
+  /** Keeps the error for status; returns its full words, for the log. */
+  recordError(error: unknown): string {
+    const detail = rootMessage(error);
+    this.lastError = { message: publicMessage(error), detail };
+    return detail;
+  }
+
+  /** Adds a note (such as when the next try comes) to the error in both its forms. */
+  appendToError(note: string): void {
+    const join = (text: string) => `${text}${/[.!?]$/.test(text) ? '' : '.'} ${note}`;
+    if (this.lastError) this.lastError = { message: join(this.lastError.message), detail: join(this.lastError.detail) };
+  }
+
+  // Transitions.
+
+  /** A db.selection.json names a database: this instance was set up before. */
+  markConfigured(): void {
+    this.configured = true;
+  }
+
+  /** A run of the phases starts; set before its first await, so a concurrent caller sees `setting_up`. */
+  begin(type: DatabaseType): void {
+    this.state = 'setting_up';
+    this.type = type;
+    this.phase = null;
+  }
+
+  enterPhase(phase: PhaseName): void {
+    this.phase = phase;
+  }
+
+  succeed(): void {
+    this.state = 'ready';
+    this.phase = null;
+    this.configured = true;
+    this.lastError = null;
+  }
+
+  /** A run failed: a first-time setup goes back to unconfigured, a boot stays in error (and retries). */
+  fail(error: unknown, mode: 'first-time' | 'boot'): string {
+    const detail = this.recordError(error);
+    this.phase = null;
+    if (mode === 'first-time') {
+      this.state = 'unconfigured';
+      this.type = null;
+    } else {
+      this.state = 'error';
+    }
+    return detail;
+  }
+
+  /** Boot cannot go on until an operator acts (unsafe folder, untrusted file). */
+  refuse(error: unknown, selectionProblem?: string): string {
+    this.state = 'error';
+    if (selectionProblem) this.selectionProblemText = selectionProblem;
+    return this.recordError(error);
+  }
+
+  /** Boot cannot reach the environment's PostgreSQL to tell whether it is set up: shown as connecting. */
+  probing(error: unknown): string {
+    this.probingFlag = true;
+    this.state = 'setting_up';
+    this.phase = 'connect';
+    return this.recordError(error);
+  }
+
+  /** The probe answered: the instance waits for the wizard. */
+  awaitSetup(): void {
+    this.probingFlag = false;
+    this.state = 'unconfigured';
+    this.phase = null;
+    this.lastError = null;
+  }
+}
