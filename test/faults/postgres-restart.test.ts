@@ -38,7 +38,7 @@ async function readyAgainWithin(t: TestApp, limitMs: number): Promise<number> {
 /** What a request during an outage must get: a prompt 503 in the one error shape, never a 500 or a hang. */
 function expectUnavailable(response: { statusCode: number; json(): unknown }) {
   expect(response.statusCode).toBe(503);
-  expect(response.json()).toEqual({ error: expect.stringMatching(/^(database_unavailable|not_ready)$/), message: expect.any(String) });
+  expect(response.json()).toEqual({ error: expect.stringMatching(/^(database_unavailable|database_not_ready)$/), message: expect.any(String) });
 }
 
 // A PostgreSQL server of its own: this test stops it, which would break every other test sharing one.

@@ -1,6 +1,28 @@
 import { desc, lt, sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, text, timestamp } from 'drizzle-orm/pg-core';
-import { definePlugin, setting } from '../../src/plugins/index.ts';
+import { definePlugin, errorRef, setting, Type } from '../../src/plugins/index.ts';
+
+const Entry = Type.Object(
+  {
+    id: Type.Integer(),
+    action: Type.String(),
+    actor: Type.String(),
+    details: Type.Unknown({ description: 'The JSON object the entry was recorded with.' }),
+    // Drizzle gives a Date; the serializer writes it as an ISO 8601 string.
+    at: Type.Unsafe<Date>({ type: 'string', format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+// The query arrives as strings (the app does not coerce types), hence a pattern rather than an integer.
+const ListQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]?|100)$', description: '1 to 100 (default 100)' })) }, { additionalProperties: false });
+const NewEntry = Type.Object(
+  {
+    action: Type.String({ minLength: 1, maxLength: 100 }),
+    actor: Type.String({ minLength: 1, maxLength: 200 }),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
 
 /** Example plugin: an append-only audit trail with retention, pruned each time the database is ready. */
 export default definePlugin({
@@ -36,24 +58,18 @@ export default definePlugin({
   },
   routes(app, { db, tables }) {
     const { entries } = tables;
-    app.get('/', { onRequest: app.requireAdmin }, async () => db().select().from(entries).orderBy(desc(entries.id)).limit(100));
-
-    app.post<{ Body: { action: string; actor: string; details?: Record<string, unknown> } }>(
+    app.get(
       '/',
-      {
-        onRequest: app.requireAdmin,
-        schema: {
-          body: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['action', 'actor'],
-            properties: { action: { type: 'string', minLength: 1, maxLength: 100 }, actor: { type: 'string', minLength: 1, maxLength: 200 }, details: { type: 'object' } },
-          },
-        },
-      },
+      { onRequest: app.requireAdmin, schema: { summary: 'The newest entries', querystring: ListQuery, response: { 200: Type.Array(Entry), '4xx': errorRef, '5xx': errorRef } } },
+      async (request) => db().select().from(entries).orderBy(desc(entries.id)).limit(Number(request.query.limit ?? 100)),
+    );
+
+    app.post(
+      '/',
+      { onRequest: app.requireAdmin, schema: { summary: 'Record an entry', body: NewEntry, response: { 201: Entry, '4xx': errorRef, '5xx': errorRef } } },
       async (request, reply) => {
         const [entry] = await db().insert(entries).values({ action: request.body.action, actor: request.body.actor, details: request.body.details ?? {} }).returning();
-        return reply.status(201).send(entry);
+        return reply.status(201).send(entry!); // one row inserted, one returned
       },
     );
   },

@@ -1,8 +1,23 @@
 import { desc, eq } from 'drizzle-orm';
 import { index, serial, text, timestamp } from 'drizzle-orm/pg-core';
-import { definePlugin, setting } from '../../src/plugins/index.ts';
+import { definePlugin, errorRef, setting, Type } from '../../src/plugins/index.ts';
 
 const MAX_SERIAL = 2_147_483_647;
+
+const Note = Type.Object(
+  {
+    id: Type.Integer(),
+    title: Type.String(),
+    body: Type.String(),
+    // Drizzle gives a Date; the serializer writes it as an ISO 8601 string.
+    createdAt: Type.Unsafe<Date>({ type: 'string', format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+// Params and query arrive as strings (the app does not coerce types): patterns keep "abc" from reaching the database as NaN.
+const NoteParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }) }, { additionalProperties: false });
+const ListQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]?|100)$', description: '1 to 100 (default 100)' })) }, { additionalProperties: false });
+const NewNote = Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), body: Type.Optional(Type.String()) }, { additionalProperties: false });
 
 /** Example plugin: short notes, with a setting and routes under /api/plugins/notes/. */
 export default definePlugin({
@@ -32,12 +47,15 @@ export default definePlugin({
   },
   routes(app, { db, tables, setting: settingOf }) {
     const { notes } = tables;
-    app.get('/', { onRequest: app.requireAdmin }, async () => db().select().from(notes).orderBy(desc(notes.createdAt)).limit(100));
+    app.get(
+      '/',
+      { onRequest: app.requireAdmin, schema: { summary: 'The newest notes', querystring: ListQuery, response: { 200: Type.Array(Note), '4xx': errorRef, '5xx': errorRef } } },
+      async (request) => db().select().from(notes).orderBy(desc(notes.createdAt)).limit(Number(request.query.limit ?? 100)),
+    );
 
-    app.get<{ Params: { id: string } }>(
+    app.get(
       '/:id',
-      // Params arrive as strings: a pattern keeps "abc" from reaching the database as NaN.
-      { onRequest: app.requireAdmin, schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } } } } },
+      { onRequest: app.requireAdmin, schema: { summary: 'One note', params: NoteParams, response: { 200: Note, '4xx': errorRef, '5xx': errorRef } } },
       async (request, reply) => {
         const id = Number(request.params.id);
         // Beyond a serial's range no note can exist (and PostgreSQL would reject the comparison).
@@ -46,25 +64,15 @@ export default definePlugin({
       },
     );
 
-    app.post<{ Body: { title: string; body?: string } }>(
+    app.post(
       '/',
-      {
-        onRequest: app.requireAdmin,
-        schema: {
-          body: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['title'],
-            properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, body: { type: 'string' } },
-          },
-        },
-      },
+      { onRequest: app.requireAdmin, schema: { summary: 'Add a note', body: NewNote, response: { 201: Note, '4xx': errorRef, '5xx': errorRef } } },
       async (request, reply) => {
         const body = request.body.body ?? '';
         const limit = settingOf('max_body_length');
         if (body.length > limit) return reply.status(400).send({ error: 'invalid_body', message: `A note body may have at most ${limit} characters.` });
         const [note] = await db().insert(notes).values({ title: request.body.title, body }).returning();
-        return reply.status(201).send(note);
+        return reply.status(201).send(note!); // one row inserted, one returned
       },
     );
   },

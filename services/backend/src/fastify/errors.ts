@@ -19,6 +19,14 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { code: string; message: string }> =
   FST_ERR_CTP_INVALID_TYPE: { code: 'unsupported_content_type', message: 'The Content-Type header is not valid.' },
 };
 
+/** Which part of the request a schema refused (Fastify's `validationContext`): its code and how a message names it. */
+const VALIDATION_PARTS: Record<string, { code: string; where: string }> = {
+  body: { code: 'invalid_body', where: 'body' },
+  querystring: { code: 'invalid_query', where: 'query string' },
+  params: { code: 'invalid_params', where: 'path parameters' },
+  headers: { code: 'invalid_headers', where: 'headers' },
+};
+
 /**
  * One error shape everywhere: `{ error, message }`. Client mistakes are 400 with the field and the rule;
  * AppErrors keep their status; anything unexpected is a 500 whose details stay in the log.
@@ -29,7 +37,8 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
       return reply.status(error.statusCode).send({ error: error.code, message: error.message });
     }
     if (error.validation) {
-      return reply.status(400).send({ error: 'invalid_body', message: describeValidation(error.validation as AjvError[], error.validationContext) });
+      const part = VALIDATION_PARTS[error.validationContext ?? 'body'] ?? VALIDATION_PARTS.body!;
+      return reply.status(400).send({ error: part.code, message: describeValidation(error.validation as AjvError[], part.where) });
     }
     const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (known) return reply.status(400).send({ error: known.code, message: known.message });
@@ -48,8 +57,7 @@ export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   });
 });
 
-function describeValidation(errors: AjvError[], context: string | undefined): string {
-  const where = context ?? 'body';
+function describeValidation(errors: AjvError[], where: string): string {
   const first = errors[0];
   if (!first) return `The ${where} is not valid.`;
   const field = first.instancePath.replace(/^\//, '').replace(/\//g, '.');

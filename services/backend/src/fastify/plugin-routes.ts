@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError } from '../errors.ts';
 
 /**
@@ -16,7 +17,7 @@ export async function pluginRoutesPlugin(app: FastifyInstance): Promise<void> {
           }
         });
         try {
-          await plugin.routes!(scope, app.plugins.contextFor(plugin));
+          await plugin.routes!(scope.withTypeProvider<TypeBoxTypeProvider>(), app.plugins.contextFor(plugin));
         } catch (error) {
           app.log.error({ err: error, plugin: plugin.id }, `Plugin ${plugin.id}: registering its routes failed`);
           app.plugins.failRoutes(plugin.id, error);

@@ -1,4 +1,5 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { pgTableCreator, type PgDatabase, type PgQueryResultHKT, type PgTable } from 'drizzle-orm/pg-core';
 import type { JsonValue, SettingDefinition, ValueOfType } from '../global-settings/define.ts';
 
@@ -11,6 +12,12 @@ export type PluginTables = Record<string, PgTable>;
 export type PluginSettings = Record<string, SettingDefinition>;
 
 type SettingValue<D> = D extends SettingDefinition<infer T> ? ValueOfType<T> | (D extends { default: infer Default } ? (null extends Default ? null : never) : null) : JsonValue;
+
+/**
+ * The Fastify instance a plugin's routes are registered on, with the core's TypeBox type provider:
+ * `request.params`, `body` and `query` are typed from the route's TypeBox schemas.
+ */
+export type PluginApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 /** What a plugin's routes and hooks get: its own tables, its own settings, a logger. */
 export interface PluginContext<T extends PluginTables = PluginTables, S extends PluginSettings = PluginSettings> {
@@ -36,7 +43,7 @@ export interface PluginDefinition<T extends PluginTables, S extends PluginSettin
   settings?: S;
   // Methods, not function properties: a typed plugin must fit where any plugin is expected.
   /** Registers routes, mounted under /api/plugins/<id>/. */
-  routes?(app: FastifyInstance, context: PluginContext<T, S>): void | Promise<void>;
+  routes?(app: PluginApp, context: PluginContext<T, S>): void | Promise<void>;
   /** Runs once the database is ready and this plugin's tables are in place. A throw marks the plugin failed, nothing more. */
   onDatabaseReady?(context: PluginContext<T, S>): void | Promise<void>;
 }

@@ -7,7 +7,7 @@ const Ready = Type.Object({ status: Type.Literal('ready') }, { additionalPropert
 /** The one error shape, plus `detail` for callers holding the admin token (or the setup token before setup). */
 const NotReady = Type.Object(
   {
-    error: Type.Literal('not_ready'),
+    error: Type.Literal('database_not_ready'),
     message: Type.String({ description: 'Why, in plain words: never hosts, users, folders or key ids.' }),
     detail: Type.Optional(Type.String({ description: 'The full reason. Only with `Authorization: Bearer <admin token>`, or X-Setup-Token before setup.' })),
   },
@@ -30,7 +30,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<{ readiness: ReadinessProbe }> = a
     async (request, reply) => {
       const readiness = await probe.check();
       if (readiness.ready) return { status: 'ready' as const };
-      const body = { error: 'not_ready' as const, message: readiness.reason };
+      const body = { error: 'database_not_ready' as const, message: readiness.reason };
       const withDetail = readiness.detail !== undefined && (await app.maySeeDetail(request));
       return reply.status(503).send(withDetail ? { ...body, detail: readiness.detail } : body);
     },

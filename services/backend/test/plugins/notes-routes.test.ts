@@ -12,10 +12,34 @@ describe('the notes example plugin\'s routes', () => {
   });
   afterAll(() => t.close());
 
-  it.each(['abc', '0', '-1', '1.5', '12345678901'])('answers GET /api/plugins/notes/%s with 400 invalid_body', async (id) => {
+  it.each(['abc', '0', '-1', '1.5', '12345678901'])('answers GET /api/plugins/notes/%s with 400 invalid_params', async (id) => {
     const response = await admin.call('GET', `/api/plugins/notes/${id}`);
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toEqual({ error: 'invalid_body', message: expect.stringContaining('"id"') });
+    expect(response.json()).toEqual({ error: 'invalid_params', message: expect.stringContaining('"id"') });
+  });
+
+  it.each([
+    ['no title', {}, /Missing field "title"/],
+    ['an empty title', { title: '' }, /"title"/],
+    ['a title that is not a string', { title: 7 }, /"title" must be a string/],
+    ['an unknown field', { title: 'x', author: 'me' }, /Unknown field "author" in the body/],
+  ])('answers POST with %s with 400 invalid_body', async (_what, body, message) => {
+    const response = await admin.call('POST', '/api/plugins/notes/', body);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: 'invalid_body', message: expect.stringMatching(message) });
+  });
+
+  it.each(['limit=0', 'limit=101', 'limit=ten', 'limit=1&sort=title'])('answers GET /api/plugins/notes/?%s with 400 invalid_query', async (query) => {
+    const response = await admin.call('GET', `/api/plugins/notes/?${query}`);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: 'invalid_query', message: expect.stringMatching(/"limit"|"sort" in the query string/) });
+  });
+
+  it('lists the newest notes up to ?limit, dates as ISO 8601 strings', async () => {
+    for (const title of ['Older', 'Newer']) expect((await admin.call('POST', '/api/plugins/notes/', { title })).statusCode).toBe(201);
+    const listed = await admin.call('GET', '/api/plugins/notes/?limit=1');
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json()).toEqual([{ id: expect.any(Number), title: 'Newer', body: '', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) }]);
   });
 
   it('finds a note by id, and says 404 for an id no note has', async () => {
@@ -26,7 +50,7 @@ describe('the notes example plugin\'s routes', () => {
     for (const missing of [id + 1000, 9_999_999_999]) {
       const response = await admin.call('GET', `/api/plugins/notes/${missing}`);
       expect(response.statusCode).toBe(404);
-      expect(response.json().error).toBe('not_found');
+      expect(response.json()).toEqual({ error: 'not_found', message: `No note ${missing}.` });
     }
   });
 

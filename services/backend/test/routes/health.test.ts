@@ -17,7 +17,9 @@ describe('GET /api/health and /api/health/ready', () => {
     expect((await t.app.inject('/api/health')).json()).toEqual({ status: 'ok' });
     const ready = await t.app.inject('/api/health/ready');
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toEqual({ error: 'not_ready', message: 'The database is unconfigured.' });
+    expect(ready.json()).toEqual({ error: 'database_not_ready', message: 'The database is unconfigured.' });
+    // One code for "not ready": the same as every other route answers then.
+    expect((await t.app.inject('/api/db/migrations')).json().error).toBe('database_not_ready');
   });
 
   it('is ready once set up, and not ready while PostgreSQL is unreachable', async () => {
@@ -35,7 +37,7 @@ describe('GET /api/health and /api/health/ready', () => {
       await new Promise((resolve) => setTimeout(resolve, 2_100));
       const down = await t.app.inject('/api/health/ready');
       expect(down.statusCode).toBe(503);
-      expect(down.json().error).toBe('not_ready');
+      expect(down.json().error).toBe('database_not_ready');
       expect((await t.app.inject('/api/health')).statusCode).toBe(200);
 
       await proxy.start();

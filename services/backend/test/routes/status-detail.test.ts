@@ -35,7 +35,7 @@ describe('GET /api/db/status and /api/health/ready tell strangers what failed, n
 
     const anonymous = await publicAnswers(t);
     expect(anonymous.status).toMatchObject({ state: 'setting_up', configured: false, error: expect.stringMatching(/^The database cannot be reached; the server log has the details\. Retrying in 1 s\.$/) });
-    expect(anonymous.ready).toEqual({ error: 'not_ready', message: 'The database is setting up.' });
+    expect(anonymous.ready).toEqual({ error: 'database_not_ready', message: 'The database is setting up.' });
     for (const secret of [host, `:${port}`, user, 'not-the-password-1234']) expect(anonymous.text).not.toContain(secret);
     // A wrong setup token unlocks nothing.
     expect((await publicAnswers(t, { 'x-setup-token': 'wrong-token-0123456789' })).text).not.toContain(user);
@@ -43,7 +43,7 @@ describe('GET /api/db/status and /api/health/ready tell strangers what failed, n
     const detailed = await publicAnswers(t, { 'x-setup-token': TEST_SETUP_TOKEN });
     const full = `Cannot connect to PostgreSQL at ${host}:${port}: password authentication failed for user "${user}"`;
     expect(detailed.status.detail).toContain(full);
-    expect(detailed.ready).toEqual({ error: 'not_ready', message: 'The database is setting up.', detail: expect.stringContaining(full) });
+    expect(detailed.ready).toEqual({ error: 'database_not_ready', message: 'The database is setting up.', detail: expect.stringContaining(full) });
     expect(detailed.text).not.toContain('not-the-password-1234');
     // The log is JSON lines: the quotes around the user name are escaped there.
     expect(t.logs.join('')).toContain(JSON.stringify(full).slice(1, -1));
@@ -103,12 +103,12 @@ describe('GET /api/db/status and /api/health/ready tell strangers what failed, n
       await proxy.stop();
       await new Promise((resolve) => setTimeout(resolve, 2_100));
       const anonymous = await t.app.inject('/api/health/ready');
-      expect(anonymous.json()).toEqual({ error: 'not_ready', message: 'The database does not answer.' });
+      expect(anonymous.json()).toEqual({ error: 'database_not_ready', message: 'The database does not answer.' });
       const wrong = await t.app.inject({ url: '/api/health/ready', headers: { authorization: 'Bearer gwa_not-a-token' } });
       expect(wrong.json().detail).toBeUndefined();
       const detailed = await t.app.inject({ url: '/api/health/ready', headers: bearer });
       expect(detailed.statusCode).toBe(503);
-      expect(detailed.json()).toEqual({ error: 'not_ready', message: 'The database does not answer.', detail: expect.stringContaining(`127.0.0.1:${port}`) });
+      expect(detailed.json()).toEqual({ error: 'database_not_ready', message: 'The database does not answer.', detail: expect.stringContaining(`127.0.0.1:${port}`) });
       expect(t.logs.join('')).toMatch(new RegExp(`Not ready: .*127\\.0\\.0\\.1:${port}`));
     } finally {
       await proxy.stop();

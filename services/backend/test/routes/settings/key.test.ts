@@ -79,12 +79,14 @@ describe.each(['pglite', 'postgresql'] as const)('GET and PUT /api/settings/:key
     expect(response.json()).toEqual({ error: 'invalid_setting_value', message: expect.stringMatching(message) });
   });
 
-  it('answers 404 for an unknown key and 400 for a malformed body', async () => {
+  it('answers 404 for an unknown key and 400 for a malformed body or key', async () => {
     expect((await admin.call('GET', '/api/settings/mail.nothing')).json()).toEqual({ error: 'unknown_setting', message: expect.stringContaining('mail.nothing') });
     expect((await admin.call('PUT', '/api/settings/mail.nothing', { value: 1 })).statusCode).toBe(404);
     expect((await admin.call('PUT', '/api/settings/mail.port', { port: 1 })).json().error).toBe('invalid_body');
     expect((await admin.call('PUT', '/api/settings/mail.port', { value: 1, extra: true })).json().error).toBe('invalid_body');
-    expect((await admin.call('GET', '/api/settings/NOT%20A%20KEY')).statusCode).toBe(400);
+    const malformedKey = await admin.call('GET', '/api/settings/NOT%20A%20KEY');
+    expect(malformedKey.statusCode).toBe(400);
+    expect(malformedKey.json()).toEqual({ error: 'invalid_params', message: expect.stringContaining('"key" must match pattern') });
   });
 
   it('stores a secret only as ciphertext that decrypts to what was written, and never shows it', async () => {
