@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../services/backend/src/paths.ts';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
 import { freePort } from '../helpers/tcp-proxy.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -60,6 +61,38 @@ function refusesConnection(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** `npm run db:studio` as a developer runs it beside the server: drizzle-kit studio with drizzle.config.ts. */
+async function queryThroughStudio(socketPort: number, statement: string): Promise<unknown> {
+  const studioPort = await freePort();
+  const { DATABASE_URL: _ignored, ...env } = process.env;
+  const studio = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/drizzle-kit/bin.cjs'), 'studio', '--host', '127.0.0.1', '--port', String(studioPort)], {
+    cwd: REPO_ROOT,
+    env: { ...env, PGLITE_SOCKET_PORT: String(socketPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Drizzle Studio is up and running')) resolve();
+      };
+      studio.stdout.on('data', onData);
+      studio.stderr.on('data', onData);
+      studio.once('exit', (code) => reject(new Error(`drizzle-kit studio exited (${code}):\n${output}`)));
+    });
+    // The request studio's web page sends to run a query.
+    const response = await fetch(`http://127.0.0.1:${studioPort}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'proxy', data: { sql: statement, params: [], typings: [], mode: 'object', method: 'all' } }),
+    });
+    return await response.json();
+  } finally {
+    studio.kill('SIGKILL');
+  }
+}
+
 async function setUpOnPglite(server: ServerProcess): Promise<(title: string) => Promise<{ status: number; body: any }>> {
   const setup = await server.post('/api/db/setup', { type: 'pglite' }, { 'x-setup-token': SETUP_TOKEN });
   expect(setup.status).toBe(200);
@@ -88,6 +121,7 @@ describe.runIf(process.platform === 'linux')('PGLITE_SOCKET_PORT', () => {
 
     expect(await psql(port, "select title || '|' || body from notes_notes order by id")).toBe('written through the API|written through the API body');
     expect(server.logs.join('\n')).toContain(`postgres://postgres@127.0.0.1:${port}/postgres`);
+    expect(await queryThroughStudio(port, 'select title from notes_notes')).toEqual([{ title: 'written through the API' }]);
 
     // Bound to loopback only: the HTTP port and the socket, nothing else, and no other address answers.
     const httpPort = Number(new URL(server.url).port);
