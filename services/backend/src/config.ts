@@ -34,6 +34,7 @@ export const EnvSchema = Type.Object({
   HTTP_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 120_000 }),
   HTTP_MAX_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500 }),
   ALLOWED_HOSTS: Type.Optional(Type.String()),
+  PGLITE_SOCKET_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
 });
 type Env = Static<typeof EnvSchema>;
 
@@ -86,6 +87,8 @@ export interface Config {
   /** Plugin ids that are loaded but left alone: no DDL, no hooks, routes answer 503. */
   disabledPlugins: ReadonlySet<string>;
   http: HttpLimits;
+  /** Serve the embedded database over the PostgreSQL protocol on 127.0.0.1 at this port; null: off. */
+  pgliteSocketPort: number | null;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +127,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (valid.HTTP_HEADERS_TIMEOUT_MS > valid.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request).');
   }
+  if (valid.PGLITE_SOCKET_PORT === valid.PORT) {
+    problems.push(`PGLITE_SOCKET_PORT must differ from PORT (both are ${valid.PORT}): the HTTP server already listens there.`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -147,6 +153,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: valid.HTTP_MAX_CONNECTIONS,
       allowedHosts,
     },
+    pgliteSocketPort: valid.PGLITE_SOCKET_PORT ?? null,
   };
 }
 

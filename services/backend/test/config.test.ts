@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       pluginsDir: DEFAULT_PLUGINS_DIR,
       disabledPlugins: new Set(),
       http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000, maxConnections: 500, allowedHosts: null },
+      pgliteSocketPort: null,
     });
   });
 
@@ -63,6 +64,12 @@ describe('loadConfig', () => {
     expect(config.dbType).toBe('postgresql');
   });
 
+  it('serves no PGlite socket unless PGLITE_SOCKET_PORT is set', () => {
+    expect(loadConfig({}).pgliteSocketPort).toBeNull();
+    expect(loadConfig({ PGLITE_SOCKET_PORT: '' }).pgliteSocketPort).toBeNull();
+    expect(loadConfig({ PGLITE_SOCKET_PORT: '5433' }).pgliteSocketPort).toBe(5433);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', POSTGRES_HOST: '', DB_TYPE: '' }).port).toBe(3000);
   });
@@ -82,6 +89,9 @@ describe('loadConfig', () => {
     [{ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }, /HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS/],
     [{ ALLOWED_HOSTS: 'https://app.example.com' }, /ALLOWED_HOSTS must list host names without scheme or port.*"https:\/\/app\.example\.com"/],
     [{ ALLOWED_HOSTS: 'app.example.com:443,,x' }, /ALLOWED_HOSTS .*"app\.example\.com:443", ""/],
+    [{ PGLITE_SOCKET_PORT: '70000' }, /PGLITE_SOCKET_PORT must be <= 65535/],
+    [{ PGLITE_SOCKET_PORT: '3000' }, /PGLITE_SOCKET_PORT must differ from PORT \(both are 3000\)/],
+    [{ PORT: '8080', PGLITE_SOCKET_PORT: '8080' }, /PGLITE_SOCKET_PORT must differ from PORT/],
   ])('refuses %o with a message that says what to do', (env, expected) => {
     expect(problemsOf(env).join('\n')).toMatch(expected);
   });

@@ -26,7 +26,8 @@ export async function withInstanceDatabase<T>(work: (instance: InstanceDatabase)
   if (!type) {
     throw new Error(`${config.persistentDataDir} has no db.selection.json and DB_TYPE is not set: set up the instance first, or set DB_TYPE.`);
   }
-  const driver = await openDriver(type, config, cliLog);
+  // The socket is the running server's to serve; a short-lived command has no use for it.
+  const driver = await openDriver(type, { ...config, pgliteSocketPort: null }, cliLog);
   try {
     const session = await driver.lock();
     try {

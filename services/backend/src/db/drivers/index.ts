@@ -24,7 +24,7 @@ export function pgliteDataDir(config: Config): string {
  * chosen: a PostgreSQL server never loads PGlite's WebAssembly build, and the other way round.
  */
 export async function openDriver(type: DatabaseType, config: Config, log: DriverLog): Promise<DatabaseDriver> {
-  if (type === 'pglite') return (await import('./pglite.ts')).openPglite(pgliteDataDir(config));
+  if (type === 'pglite') return (await import('./pglite.ts')).openPglite(pgliteDataDir(config), { socketPort: config.pgliteSocketPort, log });
   if (!config.postgres) throw new PostgresNotConfiguredError();
   return (await import('./postgres.ts')).openPostgres(config.postgres, { max: config.poolMax, queryTimeoutMs: config.queryTimeoutMs }, log);
 }

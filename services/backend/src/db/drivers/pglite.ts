@@ -9,13 +9,20 @@ import { MIGRATIONS_DIR } from '../../paths.ts';
 import * as schema from '../schema/index.ts';
 import { acquireLockFile } from './lock-file.ts';
 import { initdbInWorker } from './pglite-initdb.ts';
+import type { PgliteSocket } from './pglite-socket.ts';
 import { withTimeout } from './timeout.ts';
-import type { DatabaseDriver } from './types.ts';
+import type { DatabaseDriver, DriverLog } from './types.ts';
 
 export const LOCK_FILE_NAME = 'groundwork.lock';
 
+export interface PgliteOptions {
+  /** Also serve the database over the PostgreSQL wire protocol on 127.0.0.1 at this port (PGLITE_SOCKET_PORT). */
+  socketPort: number | null;
+  log: DriverLog;
+}
+
 /** Opens (creating on first use) the embedded database in `dataDir`, held exclusively by this process. */
-export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
+export async function openPglite(dataDir: string, { socketPort, log }: PgliteOptions): Promise<DatabaseDriver> {
   const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -42,6 +49,10 @@ export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
     throw new DatabaseUnavailableError(`Cannot open the embedded database in ${dataDir}: ${(error as Error).message}`, { cause: error });
   }
 
+  // Loaded only when asked for; a port in use is logged and the server carries on without it.
+  const socket: PgliteSocket | null =
+    socketPort === null ? null : await (await import('./pglite-socket.ts')).startPgliteSocket(client, socketPort, log);
+
   const db = drizzle({ client, schema });
   return {
     type: 'pglite',
@@ -62,6 +73,8 @@ export async function openPglite(dataDir: string): Promise<DatabaseDriver> {
     },
     async close(options) {
       try {
+        // Before PGlite closes: a socket client's session would hold its lock.
+        await socket?.stop();
         await client.close();
         // Files PGlite added while running (pg_internal.init and the like) follow the umask.
         if (existsSync(dataDir)) makePrivate(dataDir);

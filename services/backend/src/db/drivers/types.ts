@@ -34,7 +34,9 @@ export interface ExclusiveSession {
   release(): Promise<void>;
 }
 
-/** The little a driver logs: connections lost in the background. Fastify's logger fits, so does console. */
+/** The little a driver logs: connections lost in the background, the PGlite socket. Fastify's logger fits, so does console. */
 export interface DriverLog {
+  info(details: object, message: string): void;
   warn(details: object, message: string): void;
+  error(details: object, message: string): void;
 }
