@@ -2,7 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { PostgresSettings } from '../../config.ts';
 import { writeStreamAtomic } from './atomic-file.ts';
-import { pgliteConnection, postgresConnection } from './connection.ts';
+import { pgliteConnection, postgresConnection, type SqlConnection } from './connection.ts';
 import { BackupError } from './errors.ts';
 import { collectManifest, formatHeader, type BackupManifest } from './manifest.ts';
 import { DUMP_ARGS, findPgDump, pgDumpLines } from './pg-dump.ts';
@@ -24,7 +24,9 @@ export async function writeBackup(source: BackupSource, out: string): Promise<Ba
 
 async function backUpPglite(client: PGlite, out: string): Promise<BackupManifest> {
   // The caller holds the database exclusively (the lock file), so the manifest and the dump see the same data.
-  const manifest = await collectManifest(pgliteConnection(client));
+  const connection = pgliteConnection(client);
+  const manifest = await collectManifest(connection);
+  await assertNoLineDropped(connection);
   const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
   let dump: string;
   try {
@@ -35,6 +37,36 @@ async function backUpPglite(client: PGlite, out: string): Promise<BackupManifest
   }
   await writeStreamAtomic(out, withHeader(manifest, linesOf([dump])));
   return manifest;
+}
+
+/**
+ * pglite-tools removes pg_dump's `\restrict` / `\unrestrict` lines with a regular expression over
+ * the whole output (`/^(?:\\(?:un)?restrict\b.*\r?\n?)/gim`), so a text value with a line that
+ * starts that way would lose that line in the backup, silently. Such a value is refused instead,
+ * naming where it is. (Only plain text columns: array and composite output doubles the backslash.)
+ */
+async function assertNoLineDropped(connection: SqlConnection): Promise<void> {
+  const columns = await connection.query<{ table_name: string; column_name: string }>(`
+    select format('%I.%I', n.nspname, c.relname) as table_name, quote_ident(a.attname) as column_name
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped and a.atttypid in ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype)
+        and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
+      order by 1, 2`);
+  const byTable = new Map<string, string[]>();
+  for (const { table_name: table, column_name: column } of columns) byTable.set(table, [...(byTable.get(table) ?? []), column]);
+  for (const [table, tableColumns] of byTable) {
+    // A line break as JavaScript's multi-line ^ knows them, then the meta-command, as a whole word, any case.
+    const condition = tableColumns.map((column) => `${column} ~* '[\\n\\r\\u2028\\u2029]\\\\(un)?restrict\\y'`).join(' or ');
+    const [hit] = await connection.query<{ found: boolean }>(`select exists (select 1 from ${table} where ${condition}) as found`);
+    if (hit?.found) {
+      throw new BackupError(
+        409,
+        'backup_failed',
+        `A text value in ${table} has a line starting with \\restrict or \\unrestrict, which the embedded database's pg_dump (@electric-sql/pglite-tools) would drop from the backup. ` +
+          'Change that line (e.g. indent it), then back up again.',
+      );
+    }
+  }
 }
 
 async function backUpPostgres(settings: PostgresSettings, pgDumpPath: string | undefined, out: string): Promise<BackupManifest> {
