@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import type { PostgresSettings } from '../../config.ts';
+import { describeTarget, type PostgresSettings } from '../../config.ts';
+import { DatabaseUnavailableError } from '../../errors.ts';
 import { writeStreamAtomic } from './atomic-file.ts';
 import { pgliteConnection, postgresConnection, type SqlConnection } from './connection.ts';
 import { BackupError } from './errors.ts';
@@ -71,7 +72,12 @@ async function assertNoLineDropped(connection: SqlConnection): Promise<void> {
 
 async function backUpPostgres(settings: PostgresSettings, pgDumpPath: string | undefined, out: string): Promise<BackupManifest> {
   const client = new pg.Client({ ...settings.connection, application_name: 'groundwork-backup' });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    // node-postgres names host and cause, never the password.
+    throw new DatabaseUnavailableError(`Cannot connect to PostgreSQL at ${describeTarget(settings.target)} to back it up: ${(error as Error).message}`);
+  }
   try {
     const [{ server_version_num: versionNum }] = (await client.query<{ server_version_num: string }>('show server_version_num')).rows as [{ server_version_num: string }];
     const command = await findPgDump(pgDumpPath, Math.floor(Number(versionNum) / 10_000));
