@@ -4,6 +4,8 @@ import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { AppError } from '../../errors.ts';
+import { BackupError } from './errors.ts';
 
 /**
  * Streams `chunks` into `path` so that the file is either the whole new content or not there (or
@@ -18,7 +20,8 @@ export async function writeStreamAtomic(path: string, chunks: AsyncIterable<stri
     await syncPath(dirname(path), 'r');
   } catch (error) {
     await rm(temp, { force: true });
-    throw error;
+    if (error instanceof AppError) throw error;
+    throw new BackupError(500, 'backup_failed', `Cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check that its folder exists and is writable.`, { cause: error });
   }
 }
 
