@@ -18,6 +18,17 @@ ENV NODE_ENV=production \
     PORT=3000 \
     PERSISTENT_DATA_DIR=/app/persistent_data
 WORKDIR /app
+# pg_dump for `npm run db:backup` of a PostgreSQL server: it must be the server's major version or
+# newer, and bookworm has only 15, so the client comes from apt.postgresql.org (17, as in docker-compose.yml).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && install -d /usr/share/postgresql-common/pgdg \
+ && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+ && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-17 \
+ && apt-get purge -y curl && apt-get autoremove -y \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY services/backend/package.json services/backend/
 COPY services/frontend/package.json services/frontend/

@@ -48,6 +48,13 @@ describe('Dockerfile', () => {
     expect(args('HEALTHCHECK').join(' ')).toContain('/api/health/ready');
   });
 
+  it('has a pg_dump at least as new as the PostgreSQL in docker-compose.yml, for db:backup', () => {
+    const client = args('RUN').join(' ').match(/apt-get install [^&]*postgresql-client-(\d+)/);
+    expect(client).not.toBeNull();
+    const serverMajor = Number(/^postgres:(\d+)/.exec(compose.services.postgres.image as string)?.[1]);
+    expect(Number(client![1])).toBeGreaterThanOrEqual(serverMajor);
+  });
+
   it('bakes no secret into the image', () => {
     expect(args('ENV').join(' ')).not.toMatch(/PASSWORD|SECRET|TOKEN/);
   });

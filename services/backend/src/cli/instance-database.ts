@@ -19,13 +19,7 @@ export interface InstanceDatabase {
  */
 export async function withInstanceDatabase<T>(work: (instance: InstanceDatabase) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  assertDataFolder(config.persistentDataDir);
-  const selection = readSelection(config.persistentDataDir);
-  if (selection.status === 'invalid') throw new Error(selection.message);
-  const type = selection.status === 'ok' ? selection.selection.type : config.dbType;
-  if (!type) {
-    throw new Error(`${config.persistentDataDir} has no db.selection.json and DB_TYPE is not set: set up the instance first, or set DB_TYPE.`);
-  }
+  const type = instanceDatabaseType(config);
   // The socket is the running server's to serve; a short-lived command has no use for it.
   const driver = await openDriver(type, { ...config, pgliteSocketPort: null }, cliLog);
   try {
@@ -38,6 +32,18 @@ export async function withInstanceDatabase<T>(work: (instance: InstanceDatabase)
   } finally {
     await driver.close();
   }
+}
+
+/** Which database this instance uses: from db.selection.json, or DB_TYPE when not set up yet. */
+export function instanceDatabaseType(config: Config): DatabaseType {
+  assertDataFolder(config.persistentDataDir);
+  const selection = readSelection(config.persistentDataDir);
+  if (selection.status === 'invalid') throw new Error(selection.message);
+  const type = selection.status === 'ok' ? selection.selection.type : config.dbType;
+  if (!type) {
+    throw new Error(`${config.persistentDataDir} has no db.selection.json and DB_TYPE is not set: set up the instance first, or set DB_TYPE.`);
+  }
+  return type;
 }
 
 /** Runs a command-line tool: plain message and exit 1 on failure, never a stack for expected errors. */

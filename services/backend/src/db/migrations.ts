@@ -12,7 +12,7 @@ const drizzleMigrations = pgSchema('drizzle').table('__drizzle_migrations', {
   createdAt: bigint('created_at', { mode: 'number' }),
 });
 
-interface JournalEntry {
+export interface JournalEntry {
   tag: string;
   when: number;
 }
@@ -22,7 +22,7 @@ export async function listMigrations(db: AppDatabase): Promise<{ applied: string
   // Drizzle keys each applied migration by the time it was generated (the journal's `when`).
   const rows = await db.select({ createdAt: drizzleMigrations.createdAt }).from(drizzleMigrations).orderBy(asc(drizzleMigrations.id));
   const appliedMillis = rows.map((row) => Number(row.createdAt));
-  const journal = (journalEntries ??= readJournal());
+  const journal = readJournal();
   const tagOf = (millis: number) => journal.find((entry) => entry.when === millis)?.tag ?? `unknown (generated ${new Date(millis).toISOString()})`;
   const applied = appliedMillis.map(tagOf);
   const pending = journal.filter((entry) => !appliedMillis.includes(entry.when)).map((entry) => entry.tag);
@@ -32,6 +32,7 @@ export async function listMigrations(db: AppDatabase): Promise<{ applied: string
 // The journal ships with the release and cannot change while the process runs: read it once.
 let journalEntries: JournalEntry[] | null = null;
 
-function readJournal(): JournalEntry[] {
-  return (JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: JournalEntry[] }).entries;
+/** The migrations this release ships, oldest first. */
+export function readJournal(): JournalEntry[] {
+  return (journalEntries ??= (JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: JournalEntry[] }).entries);
 }
