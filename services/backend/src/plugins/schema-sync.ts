@@ -99,6 +99,15 @@ export async function syncPluginSchema(db: AppDatabase, plugin: GroundworkPlugin
   return statements;
 }
 
+/**
+ * The DDL that creates a plugin's tables as a stored snapshot describes them, from nothing: how a
+ * move rebuilds the tables a database has, whatever the plugin's code says today.
+ */
+export async function statementsToCreate(snapshot: unknown): Promise<string[]> {
+  const { generateDrizzleJson, generateMigration } = await drizzleKit();
+  return generateMigration(generateDrizzleJson({}) as never, snapshot as never);
+}
+
 /** Changes from `previous` to `current` that could lose data, named by table and column. */
 export function destructiveChanges(previous: Snapshot, current: Snapshot): string[] {
   const problems: string[] = [];
