@@ -31,8 +31,9 @@ describe('the server killed (SIGKILL) in each setup phase', () => {
   const servers: ServerProcess[] = [];
   beforeEach(async () => {
     db = await createTestDatabase();
-    // 15 ms each way per chunk stretches every phase enough to kill the server inside it.
-    proxy = new TcpProxy(await freePort(), Number(db.env.POSTGRES_PORT), 15);
+    // 40 ms each way per chunk stretches every phase (even commit, a few round trips) enough to
+    // see it in status and kill the server inside it, on a loaded machine too.
+    proxy = new TcpProxy(await freePort(), Number(db.env.POSTGRES_PORT), 40);
     await proxy.start();
     data = tempDir();
   });
@@ -58,11 +59,15 @@ describe('the server killed (SIGKILL) in each setup phase', () => {
     const selectionWritten = existsSync(join(data.path, 'db.selection.json'));
     // The selection file is written last, inside commit: killed in any earlier phase, there is none.
     if (phase !== 'commit') expect(selectionWritten).toBe(false);
+    // Killed in commit after the setup record went in but before the selection file: the
+    // database is set up, so the restart adopts it rather than offering a second setup.
+    const [{ n: recorded }] = (await db.query<{ n: number }>('select count(*)::int as n from setup_record')) as [{ n: number }];
     const restarted = await spawnServer(env);
     servers.push(restarted);
     const status = await restarted.waitForStatus((s) => s.state !== 'setting_up', 60_000);
-    if (selectionWritten) {
+    if (selectionWritten || recorded === 1) {
       expect(status.state).toBe('ready');
+      expect(existsSync(join(data.path, 'db.selection.json'))).toBe(true);
     } else {
       // Not half: no selection file means not configured, and setup can simply run again.
       expect(status).toMatchObject({ state: 'unconfigured', configured: false });

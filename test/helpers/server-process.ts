@@ -14,8 +14,8 @@ export interface ServerProcess {
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** Resolves once a log line matches (e.g. the setup link, written after the token file). */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  /** Polls GET /api/db/status until `accept` says yes. */
-  waitForStatus(accept: (status: any) => boolean, timeoutMs?: number): Promise<any>;
+  /** Polls GET /api/db/status until `accept` says yes; `headers` may carry a token to get `detail`. */
+  waitForStatus(accept: (status: any) => boolean, timeoutMs?: number, headers?: Record<string, string>): Promise<any>;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -78,11 +78,11 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
     },
-    async waitForStatus(accept, timeoutMs = 120_000) {
+    async waitForStatus(accept, timeoutMs = 120_000, headers = {}) {
       const deadline = Date.now() + timeoutMs;
       let last: unknown;
       while (Date.now() < deadline) {
-        last = (await request('GET', '/api/db/status')).body;
+        last = (await request('GET', '/api/db/status', undefined, headers)).body;
         if (accept(last)) return last;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

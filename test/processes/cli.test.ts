@@ -154,7 +154,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
 
     t = await startApp({ ...env, ENCRYPTION_SECRET: oldSecret }, { dataDir: folder.path });
     try {
-      expect(t.app.setupStatus.snapshot()).toMatchObject({ state: 'error', error: expect.stringMatching(/encryption key does not match this database/) });
+      expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'error', detail: expect.stringMatching(/encryption key does not match this database/) });
     } finally {
       await t.close();
     }

@@ -6,6 +6,8 @@ import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
 import { freePort, TcpProxy } from '../helpers/tcp-proxy.ts';
 import { tempDir } from '../helpers/temp.ts';
 
+const SETUP_TOKEN = 'headless-retry-test-setup-token-42';
+
 describe('headless setup (DB_TYPE=postgresql) started before PostgreSQL is reachable', () => {
   let db: TestDatabase;
   let proxy: TcpProxy;
@@ -31,10 +33,14 @@ describe('headless setup (DB_TYPE=postgresql) started before PostgreSQL is reach
       PERSISTENT_DATA_DIR: data.path,
       DB_TYPE: 'postgresql',
       ENCRYPTION_SECRET: 'headless-retry-test-secret-0123456789',
+      SETUP_TOKEN: SETUP_TOKEN,
     });
-    const first = await server.waitForStatus((status) => /Retrying in 1 s/.test(status.error ?? ''), 30_000);
-    expect(first).toMatchObject({ state: 'unconfigured', error: expect.stringContaining(`127.0.0.1:${proxy.port}`) });
-    expect(first.error).not.toContain(db.env.POSTGRES_PASSWORD);
+    // The setup token (before setup) gets the detail: where the database is. Strangers do not.
+    const withToken = { 'x-setup-token': SETUP_TOKEN };
+    const first = await server.waitForStatus((status) => /Retrying in 1 s/.test(status.error ?? ''), 30_000, withToken);
+    expect(first).toMatchObject({ state: 'unconfigured', detail: expect.stringContaining(`127.0.0.1:${proxy.port}`) });
+    expect(first.error).not.toContain(`${proxy.port}`);
+    expect(JSON.stringify(first)).not.toContain(db.env.POSTGRES_PASSWORD);
     await server.waitForStatus((status) => /Retrying in 2 s/.test(status.error ?? ''), 30_000);
     expect(existsSync(join(data.path, 'db.selection.json'))).toBe(false);
 

@@ -58,9 +58,9 @@ describe('POSTGRES_SSL=true against a PostgreSQL with a certificate from a priva
   };
 
   it('refuses the certificate without the CA: it is verified, not just encrypted', async () => {
-    server = await start({});
-    const status = await server.waitForStatus((s) => /Retrying/.test(s.error ?? ''), 60_000);
-    expect(status).toMatchObject({ state: 'unconfigured', error: expect.stringMatching(/unable to verify the first certificate/) });
+    server = await start({ SETUP_TOKEN: 'postgres-tls-test-setup-token-42' });
+    const status = await server.waitForStatus((s) => /Retrying/.test(s.error ?? ''), 60_000, { 'x-setup-token': 'postgres-tls-test-setup-token-42' });
+    expect(status).toMatchObject({ state: 'unconfigured', detail: expect.stringMatching(/unable to verify the first certificate/) });
   });
 
   it('sets up over TLS with the CA passed the documented way (NODE_EXTRA_CA_CERTS)', async () => {

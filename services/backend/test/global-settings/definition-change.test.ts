@@ -31,7 +31,7 @@ describe('a setting whose definition changed type or encryption between two boot
     folders.splice(0).forEach((folder) => folder.remove());
   });
 
-  it('stores a value that still fits the new way (now encrypted, now plain) and resets one that does not', async () => {
+  it('stores a value that still fits the new way (now plain, now a number), resets one that does not, and never takes plain text over as a secret', async () => {
     const before = pluginsFolder({
       prefs: prefsPlugin(`
         api_key: setting.string({ name: 'API key', description: 'x', default: null }),
@@ -58,12 +58,18 @@ describe('a setting whose definition changed type or encryption between two boot
     t = await boot(after.path);
     expect(t.app.setupStatus.snapshot().state).toBe('ready');
 
-    // Now a secret: ciphertext in the database, the same value in memory.
+    // Now a secret: a plain value in the database looks exactly like one planted by someone with
+    // write access to it, so it is not taken over (issue 12, item 9): the default is used, the log
+    // says why, and the operator sets it again, which stores ciphertext.
+    expect(t.app.settings.value('prefs.api_key')).toBeNull();
+    expect(t.logs.join('\n')).toMatch(/Ignoring the stored value of prefs\.api_key .* Set it again/);
+    expect(t.logs.join('\n')).not.toContain('key-stored-in-plain');
+    const again = await t.app.inject({ method: 'PUT', url: '/api/settings/prefs.api_key', headers: { authorization: `Bearer ${admin.token}` }, payload: { value: 'key-set-again' } });
+    expect(again.statusCode).toBe(200);
     const apiKey = await row('prefs.api_key');
     expect(apiKey).toMatchObject({ type: 'string', is_encrypted: true });
     expect(String(apiKey!.value)).toMatch(/^gw1\./);
-    expect(JSON.stringify(apiKey)).not.toContain('key-stored-in-plain');
-    expect(t.app.settings.value('prefs.api_key')).toBe('key-stored-in-plain');
+    expect(t.app.settings.value('prefs.api_key')).toBe('key-set-again');
 
     // No longer a secret: stored in plain.
     expect(await row('prefs.legacy_secret')).toEqual({ type: 'string', is_encrypted: false, value: 'was-a-secret' });
