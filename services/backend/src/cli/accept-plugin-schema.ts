@@ -4,10 +4,8 @@
  * next boot compares against it. Runs no DDL. Stop the servers first (PGlite refuses otherwise).
  */
 import { loadConfig } from '../config.ts';
-import { pluginSchemas } from '../db/schema/index.ts';
 import { loadPlugins } from '../plugins/loader.ts';
-import { fingerprintOf, snapshotOf } from '../plugins/schema-sync.ts';
-import { sql } from 'drizzle-orm';
+import { fingerprintOf, recordAppliedSchema, snapshotOf } from '../plugins/schema-sync.ts';
 import { runCli, withInstanceDatabase } from './instance-database.ts';
 
 runCli(async () => {
@@ -22,10 +20,7 @@ runCli(async () => {
   const snapshot = await snapshotOf(plugin);
   const hash = fingerprintOf(plugin);
   await withInstanceDatabase(async ({ session }) => {
-    await session.db
-      .insert(pluginSchemas)
-      .values({ pluginId: id, version: plugin.version, snapshot, snapshotHash: hash })
-      .onConflictDoUpdate({ target: pluginSchemas.pluginId, set: { version: plugin.version, snapshot, snapshotHash: hash, appliedAt: sql`now()` } });
+    await recordAppliedSchema(session.db, plugin, snapshot, hash);
   });
   console.log(`Recorded the current tables of plugin ${id} (${plugin.version}) as applied. The next boot sends it no DDL for them.`);
 });

@@ -3,6 +3,9 @@ import type { AppDatabase } from '../db/index.ts';
 import { globalSettings, settingGroups } from '../db/schema/index.ts';
 import type { ResolvedSetting, SettingsGroupDefinition } from './define.ts';
 
+/** One parameter holding the whole list (a bare array in `sql` would become one parameter per item). */
+const array = (values: unknown[]) => sql.param(values);
+
 /**
  * Inserts missing groups and settings: one statement per table, whatever the number of
  * definitions. Each column travels as one array parameter and `unnest` turns them into rows, so
@@ -11,9 +14,6 @@ import type { ResolvedSetting, SettingsGroupDefinition } from './define.ts';
  * Names, descriptions and groups of existing rows follow the code; values are never touched (an
  * operator's value is kept; null means the code's default). A row already right is not rewritten.
  */
-/** One parameter holding the whole list (a bare array in `sql` would become one parameter per item). */
-const array = (values: unknown[]) => sql.param(values);
-
 export async function seedSettings(db: AppDatabase, groups: readonly SettingsGroupDefinition[], settings: Iterable<ResolvedSetting>): Promise<void> {
   const g = settingGroups;
   await db.execute(sql`

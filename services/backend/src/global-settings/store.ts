@@ -5,6 +5,8 @@ import type { ActiveDatabase } from '../db/active-database.ts';
 import { DatabaseNotReadyError, type AppDatabase } from '../db/index.ts';
 import { globalSettings, settingsEncryption } from '../db/schema/index.ts';
 import { AppError } from '../errors.ts';
+// The API's own types: a secret's value never leaves the store, only whether it is set.
+import type { SettingsGroup, SettingView } from '../schemas/settings.ts';
 import type { SettingsCipher } from './crypto.ts';
 import { resolveSettings, type JsonValue, type ResolvedSetting, type SettingsGroupDefinition } from './define.ts';
 import type { CoreSettingKey, CoreSettingValue } from './index.ts';
@@ -27,28 +29,6 @@ export class InvalidSettingValueError extends AppError {
   }
 }
 
-/** What the admin API shows of a setting. A secret's value never leaves the store: only whether it is set. */
-export interface SettingView {
-  key: string;
-  group: string;
-  name: string;
-  description: string;
-  type: ResolvedSetting['type'];
-  encrypted: boolean;
-  required: boolean;
-  validation?: ResolvedSetting['validation'];
-  is_set: boolean;
-  value?: JsonValue;
-  default?: JsonValue;
-}
-
-export interface GroupView {
-  id: string;
-  name: string;
-  description: string;
-  sortOrder: number;
-  settings: SettingView[];
-}
 
 interface StoredRow {
   key: string;
@@ -120,7 +100,7 @@ export class SettingsStore {
     return this.values.get(key) ?? definition.default;
   }
 
-  list(): GroupView[] {
+  list(): SettingsGroup[] {
     return [...this.groups]
       .sort((a, b) => a.sortOrder - b.sortOrder)
       .map(({ id, name, description, sortOrder, settings }) => ({
@@ -145,7 +125,10 @@ export class SettingsStore {
       required: definition.required === true,
       is_set: this.values.has(key),
     };
-    if (definition.validation) view.validation = definition.validation;
+    if (definition.validation) {
+      const { enum: choices, ...rules } = definition.validation;
+      view.validation = choices ? { ...rules, enum: [...choices] } : rules;
+    }
     if (!definition.encrypted) {
       view.value = this.value(key);
       view.default = definition.default;

@@ -88,15 +88,20 @@ export async function syncPluginSchema(db: AppDatabase, plugin: GroundworkPlugin
   }
   await db.transaction(async (tx) => {
     for (const statement of statements) await tx.execute(sql.raw(statement));
-    await tx
-      .insert(pluginSchemas)
-      .values({ pluginId: plugin.id, version: plugin.version, snapshot: current, snapshotHash: fingerprint })
-      .onConflictDoUpdate({
-        target: pluginSchemas.pluginId,
-        set: { version: plugin.version, snapshot: current, snapshotHash: fingerprint, appliedAt: sql`now()` },
-      });
+    await recordAppliedSchema(tx, plugin, current, fingerprint);
   });
   return statements;
+}
+
+/** Records `snapshot` as the plugin's tables in the database: what the next boot compares against. */
+export async function recordAppliedSchema(db: AppDatabase, plugin: GroundworkPlugin, snapshot: unknown, fingerprint: string): Promise<void> {
+  await db
+    .insert(pluginSchemas)
+    .values({ pluginId: plugin.id, version: plugin.version, snapshot, snapshotHash: fingerprint })
+    .onConflictDoUpdate({
+      target: pluginSchemas.pluginId,
+      set: { version: plugin.version, snapshot, snapshotHash: fingerprint, appliedAt: sql`now()` },
+    });
 }
 
 /**
