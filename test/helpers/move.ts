@@ -1,24 +1,17 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { REPO_ROOT } from '../../services/backend/src/paths.ts';
 import { setUpWithAdmin } from './admin.ts';
+import { cliEntry, runCli } from './cli.ts';
 import { startApp } from './app.ts';
 
-const MOVE_ENTRY = join(REPO_ROOT, 'services/backend/src/cli/move.ts');
-const run = promisify(execFile);
+const MOVE_ENTRY = cliEntry('move.ts');
 
 /** `npm run db:move -- <args>` in its own process, with only the given environment. */
-export async function runMove(env: Record<string, string>, args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MOVE_ENTRY, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+export function runMove(env: Record<string, string>, args: string[]) {
+  return runCli('move.ts', env, args);
 }
 
 /** Starts a move that pauses when `stage` begins (GROUNDWORK_MOVE_PAUSE_AT), SIGKILLs it there, and returns its output. */

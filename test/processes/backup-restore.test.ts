@@ -6,7 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../services/backend/src/db/migrations.ts';
-import { REPO_ROOT } from '../../services/backend/src/paths.ts';
+import { runCli } from '../helpers/cli.ts';
 import { setUpWithAdmin } from '../helpers/admin.ts';
 import { startApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
@@ -15,19 +15,6 @@ import { tempDir } from '../helpers/temp.ts';
 import { createDatabase, type ScratchDatabase } from '../support/databases.ts';
 import { startSystemPostgres, type SystemPostgres } from '../support/system-postgres.ts';
 
-const run = promisify(execFile);
-
-/** Runs a CLI entry the way its npm script does, with only the given environment. */
-async function cli(script: string, env: Record<string, string>, args: string[] = []) {
-  const entry = join(REPO_ROOT, 'services/backend/src/cli', script);
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 type Query = (text: string) => Promise<Record<string, unknown>[]>;
 
@@ -64,6 +51,8 @@ async function contentsOfPglite(dataDir: string): Promise<Record<string, string[
   }
 }
 
+const run = promisify(execFile);
+
 async function psqlRestore(psql: string, url: string, file: string): Promise<void> {
   await run(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', file]);
 }
@@ -97,7 +86,7 @@ describe('db:backup and db:restore with the server stopped', () => {
       await t.close();
     }
     backupFile = join(source.path, 'backup.sql');
-    const backedUp = await cli('backup.ts', { PERSISTENT_DATA_DIR: source.path }, ['--out', backupFile]);
+    const backedUp = await runCli('backup.ts', { PERSISTENT_DATA_DIR: source.path }, ['--out', backupFile]);
     expect(backedUp.stderr).toBe('');
     expect(backedUp).toMatchObject({ code: 0, stdout: expect.stringContaining(`to ${backupFile}`) });
     pglite.contents = await contentsOfPglite(join(source.path, 'pglite'));
@@ -165,7 +154,7 @@ describe('db:backup and db:restore with the server stopped', () => {
       await t.close();
     }
     const file = join(folder.path, 'pg.sql');
-    const backedUp = await cli('backup.ts', { ...database.env, PERSISTENT_DATA_DIR: folder.path }, ['--out', file]);
+    const backedUp = await runCli('backup.ts', { ...database.env, PERSISTENT_DATA_DIR: folder.path }, ['--out', file]);
     expect(backedUp).toMatchObject({ code: 0, stderr: '' });
     expect(readFileSync(file, 'utf8')).toMatch(/^-- Database type: postgresql$/m);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -180,7 +169,7 @@ describe('db:backup and db:restore with the server stopped', () => {
     const restoredFolder = tempDir();
     folders.push(restoredFolder);
     copyFileSync(join(folder.path, 'encryption.key'), join(restoredFolder.path, 'encryption.key'));
-    const restored = await cli('restore.ts', { ...target.env, PERSISTENT_DATA_DIR: restoredFolder.path }, [file, '--to', 'postgresql']);
+    const restored = await runCli('restore.ts', { ...target.env, PERSISTENT_DATA_DIR: restoredFolder.path }, [file, '--to', 'postgresql']);
     expect(restored).toMatchObject({ code: 0, stderr: '' });
     expect(await contentsOfPostgres(target.url)).toEqual(expected);
   });
@@ -189,7 +178,7 @@ describe('db:backup and db:restore with the server stopped', () => {
     const folder = tempDir();
     folders.push(folder);
     copyFileSync(join(source.path, 'encryption.key'), join(folder.path, 'encryption.key'));
-    const restored = await cli('restore.ts', { PERSISTENT_DATA_DIR: folder.path }, [backupFile, '--to', 'pglite']);
+    const restored = await runCli('restore.ts', { PERSISTENT_DATA_DIR: folder.path }, [backupFile, '--to', 'pglite']);
     expect(restored).toMatchObject({ code: 0, stderr: '', stdout: expect.stringContaining('Restored') });
     expect(JSON.parse(readFileSync(join(folder.path, 'db.selection.json'), 'utf8'))).toMatchObject({ type: 'pglite' });
     expect(await contentsOfPglite(join(folder.path, 'pglite'))).toEqual(pglite.contents);
@@ -215,7 +204,7 @@ describe('db:backup and db:restore with the server stopped', () => {
     it('db:restore sets up the instance; the app starts on it with the same token, secrets and sequences', async () => {
       target = await pg17Database();
       copyFileSync(join(source.path, 'encryption.key'), join(folder.path, 'encryption.key'));
-      const restored = await cli('restore.ts', { ...target.env, PERSISTENT_DATA_DIR: folder.path, DB_TYPE: 'postgresql' }, [backupFile]);
+      const restored = await runCli('restore.ts', { ...target.env, PERSISTENT_DATA_DIR: folder.path, DB_TYPE: 'postgresql' }, [backupFile]);
       expect(restored).toMatchObject({ code: 0, stderr: '' });
       expect(await contentsOfPostgres(target.url)).toEqual(pglite.contents);
 
@@ -236,12 +225,12 @@ describe('db:backup and db:restore with the server stopped', () => {
     it('db:backup of a PostgreSQL 17 server says which pg_dump to install when it is missing or older', async () => {
       const env = { ...target.env, PERSISTENT_DATA_DIR: folder.path };
       const out = join(folder.path, 'never.sql');
-      const missing = await cli('backup.ts', { ...env, PG_DUMP_PATH: join(folder.path, 'no-pg_dump') }, ['--out', out]);
+      const missing = await runCli('backup.ts', { ...env, PG_DUMP_PATH: join(folder.path, 'no-pg_dump') }, ['--out', out]);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/needs pg_dump, and there is none at PG_DUMP_PATH/);
       expect(missing.stderr).toContain('apt-get install postgresql-client-17');
 
-      const older = await cli('backup.ts', { ...env, PG_DUMP_PATH: join(pg15.bindir, 'pg_dump') }, ['--out', out]);
+      const older = await runCli('backup.ts', { ...env, PG_DUMP_PATH: join(pg15.bindir, 'pg_dump') }, ['--out', out]);
       expect(older.code).toBe(1);
       expect(older.stderr).toMatch(/is version 15, older than the PostgreSQL server \(17\)/);
       expect(older.stderr).toContain('apt-get install postgresql-client-17');
@@ -256,7 +245,7 @@ describe('db:backup and db:restore with the server stopped', () => {
     const folder = tempDir();
     folders.push(folder);
     copyFileSync(join(source.path, 'encryption.key'), join(folder.path, 'encryption.key'));
-    const refused = await cli('restore.ts', { ...target.env, PERSISTENT_DATA_DIR: folder.path }, [backupFile, '--to', 'postgresql']);
+    const refused = await runCli('restore.ts', { ...target.env, PERSISTENT_DATA_DIR: folder.path }, [backupFile, '--to', 'postgresql']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/is not empty \(public\.leftover\)/);
     expect(await target.query("select table_name from information_schema.tables where table_schema = 'public'")).toEqual([{ table_name: 'leftover' }]);
@@ -267,7 +256,7 @@ describe('db:backup and db:restore with the server stopped', () => {
     const folder = tempDir();
     folders.push(folder);
     writeFileSync(join(folder.path, 'encryption.key'), `${Buffer.alloc(32, 7).toString('base64')}\n`, { mode: 0o600 });
-    const refused = await cli('restore.ts', { PERSISTENT_DATA_DIR: folder.path }, [backupFile, '--to', 'pglite']);
+    const refused = await runCli('restore.ts', { PERSISTENT_DATA_DIR: folder.path }, [backupFile, '--to', 'pglite']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/cannot be read with this instance's key.*encrypted with key [0-9a-f]{16}, the configured key is [0-9a-f]{16}/);
     expect(existsSync(join(folder.path, 'pglite'))).toBe(false);
@@ -279,7 +268,7 @@ describe('db:backup and db:restore with the server stopped', () => {
     folders.push(folder);
     const newer = join(folder.path, 'newer.sql');
     writeFileSync(newer, readFileSync(backupFile, 'utf8').replace('"migrations":[', '"migrations":[{"tag":"0099_from_the_future","createdAt":4102444800000},'));
-    const refused = await cli('restore.ts', { PERSISTENT_DATA_DIR: folder.path }, [newer, '--to', 'pglite']);
+    const refused = await runCli('restore.ts', { PERSISTENT_DATA_DIR: folder.path }, [newer, '--to', 'pglite']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`newer Groundwork (0.1.0): it has migration 0099_from_the_future, which this version does not know (its latest is ${readJournal().at(-1)!.tag})`);
     expect(existsSync(join(folder.path, 'pglite'))).toBe(false);
@@ -293,7 +282,7 @@ describe('db:backup and db:restore with the server stopped', () => {
       await client.close();
     }
     const out = join(source.path, 'cut.sql');
-    const refused = await cli('backup.ts', { PERSISTENT_DATA_DIR: source.path }, ['--out', out]);
+    const refused = await runCli('backup.ts', { PERSISTENT_DATA_DIR: source.path }, ['--out', out]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/A text value in public\.notes_notes has a line starting with \\restrict/);
     expect(existsSync(out)).toBe(false);

@@ -1,35 +1,21 @@
-import { execFile } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { settingsEncryption } from '../../services/backend/src/db/schema/index.ts';
 import { SettingsCipher } from '../../services/backend/src/global-settings/crypto.ts';
 import { rotateEncryptionKey } from '../../services/backend/src/global-settings/rotate.ts';
-import { MIGRATIONS_DIR, REPO_ROOT } from '../../services/backend/src/paths.ts';
+import { MIGRATIONS_DIR } from '../../services/backend/src/paths.ts';
 import { withClient } from '../support/databases.ts';
 import { MIGRATION_TAGS } from '../helpers/migrations.ts';
+import { runCli } from '../helpers/cli.ts';
 import { setUpWithAdmin } from '../helpers/admin.ts';
 import { startApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { pluginsFolder, shopPlugin } from '../helpers/plugins.ts';
 import { tempDir } from '../helpers/temp.ts';
 
-const run = promisify(execFile);
-
-/** Runs an npm script's entry the way `npm run <script>` does, with only the given environment. */
-async function cli(script: string, env: Record<string, string>, args: string[] = []) {
-  const entry = join(REPO_ROOT, 'services/backend/src/cli', script);
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 describe('operator commands on a set-up instance (servers stopped)', () => {
   let db: TestDatabase;
@@ -52,18 +38,18 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
     const oldKey = readFileSync(join(folder.path, 'encryption.key'), 'utf8');
 
     // Refused while a server still uses the database.
-    const busy = await cli('rotate-key.ts', env);
+    const busy = await runCli('rotate-key.ts', env);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toMatch(/Stop every server first/);
     await t.close();
 
-    const issued = await cli('admin-token.ts', env);
+    const issued = await runCli('admin-token.ts', env);
     expect(issued.code).toBe(0);
     const newToken = issued.stdout.trim();
     expect(newToken).toMatch(/^gwa_/);
     expect(issued.stderr).not.toContain(newToken);
 
-    const rotated = await cli('rotate-key.ts', env);
+    const rotated = await runCli('rotate-key.ts', env);
     expect(rotated).toMatchObject({ code: 0, stdout: expect.stringMatching(/Re-encrypted 1 secret setting/) });
     expect(readFileSync(join(folder.path, 'encryption.key'), 'utf8')).not.toBe(oldKey);
 
@@ -92,7 +78,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
     await rotateEncryptionKey(database, await SettingsCipher.fromSecret(secret, before!.kdfSalt), await SettingsCipher.fromSecret(secret, null));
     await t.close();
 
-    const rotated = await cli('rotate-key.ts', { ...withSecret, NEW_ENCRYPTION_SECRET: secret });
+    const rotated = await runCli('rotate-key.ts', { ...withSecret, NEW_ENCRYPTION_SECRET: secret });
     expect(rotated).toMatchObject({ code: 0, stdout: expect.stringMatching(/Re-encrypted 1 secret setting/) });
     expect(await db.query('select key_id, kdf_salt from settings_encryption')).toEqual([{ key_id: expect.stringMatching(/^[0-9a-f]{16}$/), kdf_salt: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) }]);
 
@@ -116,7 +102,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
 
       // The operator drops the column by hand, changes the code, and records it.
       await db.query('alter table shop_orders drop column sku');
-      const accepted = await cli('accept-plugin-schema.ts', { ...env, PLUGINS_DIR: v3.path }, ['shop']);
+      const accepted = await runCli('accept-plugin-schema.ts', { ...env, PLUGINS_DIR: v3.path }, ['shop']);
       expect(accepted.stderr).toBe('');
       expect(accepted).toMatchObject({ code: 0, stdout: expect.stringContaining('Recorded the current tables of plugin shop') });
 
@@ -127,7 +113,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
       } finally {
         await t.close();
       }
-      expect((await cli('accept-plugin-schema.ts', { ...env, PLUGINS_DIR: v3.path }, ['nope'])).stderr).toMatch(/No plugin "nope" in PLUGINS_DIR \(found: shop\)/);
+      expect((await runCli('accept-plugin-schema.ts', { ...env, PLUGINS_DIR: v3.path }, ['nope'])).stderr).toMatch(/No plugin "nope" in PLUGINS_DIR \(found: shop\)/);
     } finally {
       v1.remove();
       v3.remove();
@@ -142,10 +128,10 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
     await admin.call('PUT', '/api/settings/mail.password', { value: 'smtp-before-rotation' });
     await t.close();
 
-    const withoutNew = await cli('rotate-key.ts', { ...env, ENCRYPTION_SECRET: oldSecret });
+    const withoutNew = await runCli('rotate-key.ts', { ...env, ENCRYPTION_SECRET: oldSecret });
     expect(withoutNew).toMatchObject({ code: 1, stderr: expect.stringMatching(/set NEW_ENCRYPTION_SECRET/) });
 
-    const rotated = await cli('rotate-key.ts', { ...env, ENCRYPTION_SECRET: oldSecret, NEW_ENCRYPTION_SECRET: newSecret });
+    const rotated = await runCli('rotate-key.ts', { ...env, ENCRYPTION_SECRET: oldSecret, NEW_ENCRYPTION_SECRET: newSecret });
     expect(rotated).toMatchObject({ code: 0, stdout: expect.stringMatching(/Re-encrypted 1 secret setting.*\n.*set ENCRYPTION_SECRET to the new secret/) });
     for (const output of [rotated.stdout, rotated.stderr]) {
       expect(output).not.toContain(oldSecret);
@@ -189,7 +175,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
       older.remove();
     }
 
-    const migrated = await cli('migrate.ts', env);
+    const migrated = await runCli('migrate.ts', env);
     expect(migrated).toMatchObject({ code: 0, stdout: expect.stringContaining('Migrations applied to the postgresql database') });
     expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
 
@@ -202,7 +188,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
   });
 
   it('db:migrate says what to do when the instance is not set up', async () => {
-    const result = await cli('migrate.ts', { PERSISTENT_DATA_DIR: folder.path });
+    const result = await runCli('migrate.ts', { PERSISTENT_DATA_DIR: folder.path });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/has no db.selection.json and DB_TYPE is not set/);
   });
