@@ -12,6 +12,7 @@ import { createCore } from './core.ts';
 import { corePlugin } from './fastify/core.ts';
 import { adminAuthPlugin } from './fastify/admin-auth.ts';
 import { hostCheckPlugin } from './fastify/host-check.ts';
+import { metricsPlugin } from './fastify/metrics.ts';
 import { corsPlugin } from './fastify/cors.ts';
 import { securityHeadersPlugin } from './fastify/security-headers.ts';
 import { tokenRateLimitPlugin } from './fastify/token-rate-limit.ts';
@@ -64,6 +65,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(openApiPlugin);
   const core = await createCore(config, app.log);
   await app.register(corePlugin, { core });
+  await app.register(metricsPlugin, { metrics: core.metrics, token: config.metrics.token });
   await app.register(corsPlugin);
   await app.register(adminAuthPlugin, { core });
 

@@ -35,6 +35,8 @@ export const EnvSchema = Type.Object({
   HTTP_MAX_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500 }),
   ALLOWED_HOSTS: Type.Optional(Type.String()),
   PGLITE_SOCKET_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  METRICS_ENABLED: Type.Boolean({ default: false }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
 });
 type Env = Static<typeof EnvSchema>;
 
@@ -89,6 +91,8 @@ export interface Config {
   http: HttpLimits;
   /** Serve the embedded database over the PostgreSQL protocol on 127.0.0.1 at this port; null: off. */
   pgliteSocketPort: number | null;
+  /** GET /metrics (Prometheus): off unless enabled; with a token, only for `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token: string | null };
 }
 
 export class ConfigError extends Error {
@@ -119,6 +123,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const postgres = readPostgresSettings(valid, problems);
   if (valid.SETUP_TOKEN && new Set(valid.SETUP_TOKEN).size < MIN_SETUP_TOKEN_DISTINCT_CHARACTERS) {
     problems.push(`SETUP_TOKEN is too easy to guess (fewer than ${MIN_SETUP_TOKEN_DISTINCT_CHARACTERS} different characters): use a random value such as \`openssl rand -hex 16\`, or leave it unset to have one generated.`);
+  }
+  if (valid.METRICS_TOKEN && new Set(valid.METRICS_TOKEN).size < MIN_SETUP_TOKEN_DISTINCT_CHARACTERS) {
+    problems.push(`METRICS_TOKEN is too easy to guess (fewer than ${MIN_SETUP_TOKEN_DISTINCT_CHARACTERS} different characters): use a random value such as \`openssl rand -hex 16\`.`);
   }
   if (valid.DB_TYPE === 'postgresql' && !postgres && problems.length === 0) {
     problems.push('DB_TYPE=postgresql needs DATABASE_URL or POSTGRES_HOST, POSTGRES_DATABASE and POSTGRES_USER.');
@@ -154,6 +161,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       allowedHosts,
     },
     pgliteSocketPort: valid.PGLITE_SOCKET_PORT ?? null,
+    metrics: { enabled: valid.METRICS_ENABLED, token: valid.METRICS_TOKEN ?? null },
   };
 }
 
@@ -161,6 +169,7 @@ function describeEnvError(instancePath: string, message: string, raw: Record<str
   const name = instancePath.replace(/^\//, '');
   const shown = /PASSWORD|TOKEN|SECRET/.test(name) || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(raw[name]);
   if (name === 'SETUP_TOKEN') return 'SETUP_TOKEN must be at least 16 characters long.';
+  if (name === 'METRICS_TOKEN') return 'METRICS_TOKEN must be at least 16 characters long (e.g. `openssl rand -hex 16`).';
   if (name === 'ENCRYPTION_SECRET') return 'ENCRYPTION_SECRET must be at least 32 characters long (e.g. `openssl rand -base64 32`).';
   if (name === 'DATABASE_URL') return 'DATABASE_URL must start with postgres:// or postgresql://.';
   return `${name} ${message} (got ${shown}).`;

@@ -7,6 +7,7 @@ import * as coreSchema from './db/schema/index.ts';
 import { CORE_SETTINGS_GROUPS } from './global-settings/index.ts';
 import { EncryptionKeys } from './global-settings/keys.ts';
 import { SettingsStore } from './global-settings/store.ts';
+import { AppMetrics } from './metrics/registry.ts';
 import { loadPlugins } from './plugins/loader.ts';
 import { databaseNames } from './plugins/names.ts';
 import { PluginRegistry, pluginSettingsGroups } from './plugins/registry.ts';
@@ -30,6 +31,8 @@ export interface Core {
   readonly readiness: ReadinessProbe;
   readonly settings: SettingsStore;
   readonly plugins: PluginRegistry;
+  /** What GET /metrics shows; null unless METRICS_ENABLED. */
+  readonly metrics: AppMetrics | null;
 }
 
 /** Names the core's tables use in the database: no plugin may take them. */
@@ -48,10 +51,12 @@ export async function createCore(config: Config, log: FastifyBaseLogger): Promis
   const groups = [...CORE_SETTINGS_GROUPS, ...pluginSettingsGroups(loaded.plugins)];
   const settings = new SettingsStore(active, groups, new EncryptionKeys(config, log), log);
   const plugins = new PluginRegistry(active, loaded, config.disabledPlugins, settings, log);
-  const runner = new SetupRunner({ config, log, status, active, token, settings, plugins });
+  const metrics = config.metrics.enabled ? new AppMetrics() : null;
+  metrics?.watch({ status, active, settings, plugins });
+  const runner = new SetupRunner({ config, log, status, active, token, settings, plugins, observer: metrics });
   const boot = new BootSequence(config, log, status, runner, token);
   const readiness = new ReadinessProbe(status, active, log);
-  return { config, active, status, runner, boot, readiness, settings, plugins };
+  return { config, active, status, runner, boot, readiness, settings, plugins, metrics };
 }
 
 /** Stops retries, lets a running setup finish, then closes the database. */

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       disabledPlugins: new Set(),
       http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000, maxConnections: 500, allowedHosts: null },
       pgliteSocketPort: null,
+      metrics: { enabled: false, token: null },
     });
   });
 
@@ -70,6 +71,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ PGLITE_SOCKET_PORT: '5433' }).pgliteSocketPort).toBe(5433);
   });
 
+  it('serves no metrics unless METRICS_ENABLED=true; METRICS_TOKEN guards them', () => {
+    expect(loadConfig({ METRICS_ENABLED: 'true', METRICS_TOKEN: '3f9c2a7e1b6d40c8' }).metrics).toEqual({ enabled: true, token: '3f9c2a7e1b6d40c8' });
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', POSTGRES_HOST: '', DB_TYPE: '' }).port).toBe(3000);
   });
@@ -92,6 +97,9 @@ describe('loadConfig', () => {
     [{ PGLITE_SOCKET_PORT: '70000' }, /PGLITE_SOCKET_PORT must be <= 65535/],
     [{ PGLITE_SOCKET_PORT: '3000' }, /PGLITE_SOCKET_PORT must differ from PORT \(both are 3000\)/],
     [{ PORT: '8080', PGLITE_SOCKET_PORT: '8080' }, /PGLITE_SOCKET_PORT must differ from PORT/],
+    [{ METRICS_ENABLED: 'yes' }, /METRICS_ENABLED must be boolean/],
+    [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN must be at least 16 characters long/],
+    [{ METRICS_TOKEN: 'abcdabcdabcdabcdabcd' }, /METRICS_TOKEN is too easy to guess.*openssl rand/],
   ])('refuses %o with a message that says what to do', (env, expected) => {
     expect(problemsOf(env).join('\n')).toMatch(expected);
   });
@@ -106,5 +114,6 @@ describe('loadConfig', () => {
     expect(problems).not.toContain('hunter2');
     expect(problems).not.toContain('tiny');
     expect(problemsOf({ SETUP_TOKEN: 'zzzzzzzzzzzzzzzzzzzz' }).join('\n')).not.toContain('zzzz');
+    expect(problemsOf({ METRICS_TOKEN: 'tiny' }).join('\n')).not.toContain('tiny');
   });
 });

@@ -11,6 +11,7 @@ export const TOKEN_FAILURE_WINDOW_MS = 60_000;
 const WRONG_TOKEN_CODES: Record<string, string> = {
   invalid_setup_token: 'setup token',
   invalid_admin_token: 'admin token',
+  invalid_metrics_token: 'metrics token',
 };
 
 const presentsToken = (request: FastifyRequest) => request.headers['x-setup-token'] !== undefined || request.headers.authorization !== undefined;

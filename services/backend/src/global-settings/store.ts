@@ -48,6 +48,13 @@ export class SettingsStore {
   /** Changes are applied once the database is active; keys that change before are reloaded then. */
   private following = false;
   private readonly missed = new Set<string>();
+  /**
+   * Change notifications applied to the values in memory, for metrics. Every replica gets every
+   * notification (its own changes' too), so replicas that follow along show the same count.
+   */
+  private changesApplied = 0;
+  /** When the last change notification from the database arrived (ms since epoch), for metrics. */
+  private lastChangeReceived: number | null = null;
 
   constructor(
     private readonly active: ActiveDatabase,
@@ -67,6 +74,7 @@ export class SettingsStore {
     // Listen first (its connection opens while we seed): a change made after the load below is
     // then never missed. Keys that arrive before follow() are reloaded then.
     const onChange = (key: string) => {
+      this.lastChangeReceived = Date.now();
       if (this.following) this.reload(key);
       else this.missed.add(key);
     };
@@ -86,6 +94,11 @@ export class SettingsStore {
     this.following = true;
     for (const key of this.missed) this.reload(key);
     this.missed.clear();
+  }
+
+  /** How many change notifications the values in memory have taken, and when the last one arrived. */
+  get cacheState(): { version: number; lastChangeReceivedAt: number | null } {
+    return { version: this.changesApplied, lastChangeReceivedAt: this.lastChangeReceived };
   }
 
   /** A core setting's current value, typed by its definition. */
@@ -249,6 +262,9 @@ export class SettingsStore {
 
   /** A change made on another replica ('*': maybe several, after a lost connection came back). */
   private reload(key: string): void {
-    this.load(this.active.db, key === '*' ? undefined : key).catch((error: unknown) => this.log.error({ err: error }, `Could not reload setting ${key}`));
+    this.load(this.active.db, key === '*' ? undefined : key).then(
+      () => void (this.changesApplied += 1),
+      (error: unknown) => this.log.error({ err: error }, `Could not reload setting ${key}`),
+    );
   }
 }

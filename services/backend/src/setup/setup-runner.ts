@@ -4,11 +4,19 @@ import type { ActiveDatabase } from '../db/active-database.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { AppError } from '../errors.ts';
-import type { SetupResult } from '../schemas/database.ts';
+import type { PhaseName, SetupResult } from '../schemas/database.ts';
 import { assertDataFolder } from '../storage.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import type { SetupStatus } from './setup-status.ts';
 import type { SetupToken } from './token.ts';
+
+/** Told how long setup's steps take (metrics); the runner works the same without one. */
+export interface SetupObserver {
+  /** A phase finished without error after `seconds` (the wait for the schema lock not included). */
+  phaseCompleted(phase: PhaseName, mode: SetupRun['mode'], seconds: number): void;
+  /** How long taking the schema lock took, whether it was granted or timed out. */
+  lockWaited(seconds: number): void;
+}
 
 /** What a run needs besides its type and mode: the app's parts that phases work on. */
 export interface SetupRunnerParts {
@@ -19,6 +27,8 @@ export interface SetupRunnerParts {
   token: SetupToken;
   settings: SettingsStore;
   plugins: PluginRegistry;
+  /** Told how long phases and lock waits take; null: nobody asks (metrics off). */
+  observer: SetupObserver | null;
 }
 
 /**
@@ -104,18 +114,20 @@ export class SetupRunner {
   }
 
   private async runPhases(run: SetupRun): Promise<void> {
-    const { status, active, token, settings, plugins, log } = this.parts;
+    const { status, active, token, settings, plugins, log, observer } = this.parts;
     const phases = SETUP_PHASES.filter((phase) => run.mode === 'first-time' || !('firstTimeOnly' in phase));
     const started = performance.now();
     try {
       for (const phase of phases) {
         status.enterPhase(phase.name);
         const exclusive = 'exclusive' in phase && phase.exclusive;
-        if (exclusive && !run.session) run.session = await run.driver.lock();
+        if (exclusive && !run.session) run.session = await takeLock(run, observer);
         if (!exclusive && run.session) await releaseLock(run);
         const phaseStarted = performance.now();
         await phase.run(run);
-        log.debug({ phase: phase.name, ms: Math.round(performance.now() - phaseStarted) }, 'setup phase done');
+        const ms = performance.now() - phaseStarted;
+        observer?.phaseCompleted(phase.name, run.mode, ms / 1000);
+        log.debug({ phase: phase.name, ms: Math.round(ms) }, 'setup phase done');
       }
       await releaseLock(run);
     } catch (error) {
@@ -148,6 +160,16 @@ export class SetupRunner {
     // AppErrors carry a safe message; their cause (already scrubbed of secrets) has the stack.
     const detail = error instanceof AppError ? error.cause : error;
     log[isClientProblem ? 'warn' : 'error']({ err: detail }, `Setup failed: ${message}`);
+  }
+}
+
+/** The schema lock, timed: a long wait means another replica is doing schema work (or hung holding the lock). */
+async function takeLock(run: SetupRun, observer: SetupObserver | null) {
+  const started = performance.now();
+  try {
+    return await run.driver.lock();
+  } finally {
+    observer?.lockWaited((performance.now() - started) / 1000);
   }
 }
 

@@ -56,6 +56,12 @@ describe('serving the built web UI', () => {
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({ error: 'not_found', message: `Nothing at ${method} ${url}.` });
   });
+
+  it('GET /metrics with metrics off → a JSON 404 saying how to turn them on, never the page', async () => {
+    const response = await app.inject('/metrics');
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: 'not_found', message: expect.stringContaining('METRICS_ENABLED=true') });
+  });
 });
 
 describe('without a built web UI', () => {

@@ -104,6 +104,7 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
         },
       };
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async listen(channel, onMessage) {
       // Tracked before it connects, so a close() that comes meanwhile still stops it.
       const listener = new Listener(settings, channel, onMessage, log);

@@ -22,8 +22,18 @@ export interface DatabaseDriver {
    * connection came back (messages may have been missed). Stops when the driver closes.
    */
   listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  /** The connection pool right now, for metrics; absent for a driver without a pool (PGlite). */
+  poolStats?(): PoolStats;
   /** Closes connections; with `discardNew`, also removes data this driver created when it opened. */
   close(options?: { discardNew?: boolean }): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Connections open, idle or in use. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a free connection. */
+  waiting: number;
 }
 
 export interface ExclusiveSession {
