@@ -4,7 +4,7 @@ import { REPO_ROOT } from '../../services/backend/src/paths.ts';
 
 const SERVER_ENTRY = join(REPO_ROOT, 'services/backend/src/server.ts');
 // Variables a developer's shell might have that must not leak into a test server.
-const INHERITED_NAMES_TO_DROP = /^(POSTGRES_|DATABASE_URL$|DB_TYPE$|SETUP_TOKEN$|ENCRYPTION_SECRET$|PERSISTENT_DATA_DIR$|PORT$|HOST$|PGLITE_SOCKET_PORT$)/;
+const INHERITED_NAMES_TO_DROP = /^(POSTGRES_|DATABASE_URL$|DB_TYPE$|SETUP_TOKEN$|ENCRYPTION_SECRET$|PERSISTENT_DATA_DIR$|PORT$|HOST$|PGLITE_SOCKET_PORT$|GROUNDWORK_)/;
 
 export interface ServerProcess {
   readonly child: ChildProcess;

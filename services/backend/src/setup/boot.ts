@@ -75,19 +75,22 @@ export class BootSequence {
    * shows the check (setting_up, phase connect) and it is retried with backoff.
    */
   private async adoptOrOfferSetup(baseUrl: string): Promise<void> {
-    let setUpElsewhere: boolean;
+    let setUpElsewhere = false;
     try {
-      setUpElsewhere = await isSetUpElsewhere(this.config, this.log);
+      if (this.config.postgres) {
+        this.status.probing();
+        setUpElsewhere = await isSetUpElsewhere(this.config, this.log);
+      }
     } catch (error) {
       if (this.stopped) return;
-      const detail = this.status.probing(error);
+      this.status.probing(error);
       this.retryLater(() => this.adoptOrOfferSetup(baseUrl));
-      this.log.warn(`Cannot tell yet whether the PostgreSQL database in the environment is already set up, so setup waits: ${detail}`);
+      this.log.warn(`Cannot tell yet whether the PostgreSQL database in the environment is already set up, so setup waits: ${this.status.errorDetail}`);
       return;
     }
+    if (this.stopped) return;
     this.status.awaitSetup();
     this.retryDelayMs = FIRST_RETRY_MS;
-    if (this.stopped) return;
     if (setUpElsewhere) {
       // Another replica set this database up: join it rather than offer a second setup.
       this.log.info('The PostgreSQL database in the environment is already set up: adopting it');

@@ -6,6 +6,7 @@ import { SELECTION_FORMAT_VERSION, writeSelection } from '../db/selection.ts';
 import { setupRecord } from '../db/schema/index.ts';
 import { AppError, MigrationFailedError, rootMessage } from '../errors.ts';
 import { APP_VERSION } from '../version.ts';
+import { pauseForTests } from '../test-pause.ts';
 import { issueAdminToken } from '../admin/tokens.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
@@ -113,6 +114,7 @@ export const SETUP_PHASES = [
         run.adopted = recorded.length === 0;
         if (run.issueAdminToken && !run.adopted) run.adminToken = await issueAdminToken(tx);
       });
+      await pauseForTests('setup:commit:recorded');
       writeSelection(run.config.persistentDataDir, {
         type: run.type,
         selectedAt: new Date().toISOString(),

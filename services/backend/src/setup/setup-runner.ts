@@ -6,6 +6,7 @@ import type { PluginRegistry } from '../plugins/registry.ts';
 import { AppError } from '../errors.ts';
 import type { PhaseName, SetupResult } from '../schemas/database.ts';
 import { assertDataFolder } from '../storage.ts';
+import { pauseForTests } from '../test-pause.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import type { SetupStatus } from './setup-status.ts';
 import type { SetupToken } from './token.ts';
@@ -125,6 +126,7 @@ export class SetupRunner {
         if (!exclusive && run.session) await releaseLock(run);
         const phaseStarted = performance.now();
         await phase.run(run);
+        await pauseForTests(`setup:${phase.name}`);
         const ms = performance.now() - phaseStarted;
         observer?.phaseCompleted(phase.name, run.mode, ms / 1000);
         log.debug({ phase: phase.name, ms: Math.round(ms) }, 'setup phase done');

@@ -127,12 +127,15 @@ export class SetupStatus {
     return this.recordError(error);
   }
 
-  /** Boot cannot reach the environment's PostgreSQL to tell whether it is set up: shown as connecting. */
-  probing(error: unknown): string {
+  /**
+   * Boot asks the environment's PostgreSQL whether it is set up already; until it can tell, status
+   * shows it connecting and setup waits. With `error`: it cannot be reached (retried).
+   */
+  probing(error?: unknown): string | null {
     this.probingFlag = true;
     this.state = 'setting_up';
     this.phase = 'connect';
-    return this.recordError(error);
+    return error === undefined ? null : this.recordError(error);
   }
 
   /** The probe answered: the instance waits for the wizard. */
