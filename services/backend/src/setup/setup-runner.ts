@@ -111,13 +111,13 @@ export class SetupRunner {
       for (const phase of phases) {
         status.enterPhase(phase.name);
         const exclusive = 'exclusive' in phase && phase.exclusive;
-        if (exclusive && !run.session) run.session = await run.driver.lock();
-        if (!exclusive && run.session) await releaseLock(run);
+        if (exclusive && !run.session) run.session = await run.driver.schemaTransaction();
+        if (!exclusive && run.session) await run.commitSchemaWork();
         const phaseStarted = performance.now();
         await phase.run(run);
         log.debug({ phase: phase.name, ms: Math.round(performance.now() - phaseStarted) }, 'setup phase done');
       }
-      await releaseLock(run);
+      await run.commitSchemaWork();
     } catch (error) {
       // A connection lost in any phase is the database being unavailable (503), not a bug (500).
       const failure = (!(error instanceof AppError) && run.hasDriver && run.driver.connectionLost(error)) || error;
@@ -136,7 +136,7 @@ export class SetupRunner {
   /** Leaves nothing behind: lock released, connections closed, a PGlite folder made by this run removed. */
   private async rollBack(run: SetupRun, error: unknown): Promise<void> {
     const { status, settings, log } = this.parts;
-    await releaseLock(run).catch(() => {});
+    await run.abortSchemaWork();
     settings.detach();
     if (run.hasDriver) {
       await run.driver.close({ discardNew: run.mode === 'first-time' }).catch((closeError: unknown) => {
@@ -149,10 +149,4 @@ export class SetupRunner {
     const detail = error instanceof AppError ? error.cause : error;
     log[isClientProblem ? 'warn' : 'error']({ err: detail }, `Setup failed: ${message}`);
   }
-}
-
-async function releaseLock(run: SetupRun): Promise<void> {
-  const session = run.session;
-  run.session = null;
-  await session?.release();
 }
