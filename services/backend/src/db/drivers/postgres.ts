@@ -66,10 +66,9 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
     throw unavailable(error);
   }
 
-  let mode: ConnectionMode;
   let sessionsWork: boolean;
   try {
-    ({ mode, sessionsWork } = await connectionMode(settings, log));
+    ({ sessionsWork } = await connectionMode(settings, log));
   } catch (error) {
     await pool.end().catch(() => {});
     throw error instanceof DatabaseUnavailableError ? error : unavailable(error);
