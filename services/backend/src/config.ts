@@ -15,6 +15,8 @@ export const EnvSchema = Type.Object({
   PERSISTENT_DATA_DIR: Type.String({ minLength: 1, default: DEFAULT_PERSISTENT_DATA_DIR }),
   LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_DIRECT_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_POOL_MODE: Type.Enum(['auto', 'transaction', 'session'], { default: 'auto' }),
   POSTGRES_HOST: Type.Optional(Type.String({ minLength: 1 })),
   POSTGRES_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 5432 }),
   POSTGRES_DATABASE: Type.Optional(Type.String({ minLength: 1 })),
@@ -55,6 +57,13 @@ export interface PostgresSettings {
   connection: { connectionString: string } | { host: string; port: number; database: string; user: string; password?: string; ssl?: boolean };
   /** Kept apart so it can be scrubbed from any message. */
   password: string | undefined;
+  /**
+   * DATABASE_DIRECT_URL: the server itself, past a pooler, for schema work and LISTEN (the pool
+   * keeps the settings above). Unset: everything goes through the settings above.
+   */
+  direct?: PostgresSettings;
+  /** DATABASE_POOL_MODE: whether the settings above reach a transaction pooler ('auto': find out at connect). */
+  poolMode?: 'auto' | 'transaction' | 'session';
 }
 
 /** How the HTTP server treats slow, idle and surplus connections, and which Host names it answers to. */
@@ -167,11 +176,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 
 function describeEnvError(instancePath: string, message: string, raw: Record<string, unknown>): string {
   const name = instancePath.replace(/^\//, '');
-  const shown = /PASSWORD|TOKEN|SECRET/.test(name) || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(raw[name]);
+  const shown = /PASSWORD|TOKEN|SECRET|_URL$/.test(name) ? '(hidden)' : JSON.stringify(raw[name]);
   if (name === 'SETUP_TOKEN') return 'SETUP_TOKEN must be at least 16 characters long.';
   if (name === 'METRICS_TOKEN') return 'METRICS_TOKEN must be at least 16 characters long (e.g. `openssl rand -hex 16`).';
   if (name === 'ENCRYPTION_SECRET') return 'ENCRYPTION_SECRET must be at least 32 characters long (e.g. `openssl rand -base64 32`).';
-  if (name === 'DATABASE_URL') return 'DATABASE_URL must start with postgres:// or postgresql://.';
+  if (name === 'DATABASE_URL' || name === 'DATABASE_DIRECT_URL') return `${name} must start with postgres:// or postgresql://.`;
   return `${name} ${message} (got ${shown}).`;
 }
 
@@ -188,6 +197,17 @@ function readAllowedHosts(value: string, problems: string[]): string[] {
 }
 
 function readPostgresSettings(env: Env, problems: string[]): PostgresSettings | null {
+  const pooled = readPooledSettings(env, problems);
+  if (!env.DATABASE_DIRECT_URL) return pooled && { ...pooled, poolMode: env.DATABASE_POOL_MODE };
+  if (!pooled) {
+    if (problems.length === 0) problems.push('DATABASE_DIRECT_URL is the direct address beside a pooled one: set DATABASE_URL (or POSTGRES_*) to the pooler too.');
+    return null;
+  }
+  const direct = fromUrl(env.DATABASE_DIRECT_URL, problems, 'DATABASE_DIRECT_URL');
+  return direct && { ...pooled, direct, poolMode: env.DATABASE_POOL_MODE };
+}
+
+function readPooledSettings(env: Env, problems: string[]): PostgresSettings | null {
   const partsGiven = POSTGRES_PART_NAMES.filter((name) => env[name] !== undefined);
   if (env.DATABASE_URL) {
     if (partsGiven.length > 0) {
@@ -216,12 +236,12 @@ function readPostgresSettings(env: Env, problems: string[]): PostgresSettings | 
   };
 }
 
-function fromUrl(url: string, problems: string[]): PostgresSettings | null {
+function fromUrl(url: string, problems: string[], name = 'DATABASE_URL'): PostgresSettings | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    problems.push('DATABASE_URL is not a valid URL (expected postgres://user:password@host:5432/database).');
+    problems.push(`${name} is not a valid URL (expected postgres://user:password@host:5432/database).`);
     return null;
   }
   const sslmode = parsed.searchParams.get('sslmode');

@@ -65,6 +65,14 @@ describe('loadConfig', () => {
     expect(config.dbType).toBe('postgresql');
   });
 
+  it('reads DATABASE_DIRECT_URL beside the pooled URL, and DATABASE_POOL_MODE', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://app:pw@pooler:6432/gw', DATABASE_DIRECT_URL: 'postgres://app:pw@db:5432/gw', DATABASE_POOL_MODE: 'transaction' });
+    expect(config.postgres?.target.port).toBe(6432);
+    expect(config.postgres?.direct?.target).toEqual({ host: 'db', port: 5432, database: 'gw', user: 'app', ssl: false });
+    expect(config.postgres?.poolMode).toBe('transaction');
+    expect(loadConfig({ DATABASE_URL: 'postgres://a@b/c' }).postgres?.poolMode).toBe('auto');
+  });
+
   it('serves no PGlite socket unless PGLITE_SOCKET_PORT is set', () => {
     expect(loadConfig({}).pgliteSocketPort).toBeNull();
     expect(loadConfig({ PGLITE_SOCKET_PORT: '' }).pgliteSocketPort).toBeNull();
@@ -88,6 +96,9 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'postgres://a@b/c', POSTGRES_HOST: 'x' }, /either DATABASE_URL or the POSTGRES_\* variables/],
     [{ POSTGRES_HOST: 'db' }, /set POSTGRES_DATABASE, POSTGRES_USER too/],
     [{ DB_TYPE: 'postgresql' }, /DB_TYPE=postgresql needs DATABASE_URL/],
+    [{ DATABASE_DIRECT_URL: 'postgres://a@b/c' }, /DATABASE_DIRECT_URL is the direct address beside a pooled one: set DATABASE_URL/],
+    [{ DATABASE_URL: 'postgres://a@b/c', DATABASE_DIRECT_URL: 'mysql://a@b/c' }, /DATABASE_DIRECT_URL must start with postgres:\/\//],
+    [{ DATABASE_POOL_MODE: 'statement' }, /DATABASE_POOL_MODE/],
     [{ HTTP_REQUEST_TIMEOUT_MS: 'soon' }, /HTTP_REQUEST_TIMEOUT_MS must be integer/],
     [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }, /HTTP_KEEP_ALIVE_TIMEOUT_MS must be >= 100/],
     [{ HTTP_MAX_CONNECTIONS: '0' }, /HTTP_MAX_CONNECTIONS must be >= 1/],
@@ -110,7 +121,7 @@ describe('loadConfig', () => {
   });
 
   it('never repeats a password or token in its messages', () => {
-    const problems = problemsOf({ POSTGRES_PASSWORD: 'hunter2', SETUP_TOKEN: 'tiny', DATABASE_URL: 'mysql://u:hunter2@h/d' }).join('\n');
+    const problems = problemsOf({ POSTGRES_PASSWORD: 'hunter2', SETUP_TOKEN: 'tiny', DATABASE_URL: 'mysql://u:hunter2@h/d', DATABASE_DIRECT_URL: 'mysql://u:hunter2@h/d' }).join('\n');
     expect(problems).not.toContain('hunter2');
     expect(problems).not.toContain('tiny');
     expect(problemsOf({ SETUP_TOKEN: 'zzzzzzzzzzzzzzzzzzzz' }).join('\n')).not.toContain('zzzz');

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DatabaseDriver } from '../db/drivers/index.ts';
 import type { ActiveDatabase } from '../db/active-database.ts';
 import { DatabaseNotReadyError, type AppDatabase } from '../db/index.ts';
-import { globalSettings, settingsEncryption } from '../db/schema/index.ts';
+import { globalSettings, settingsEncryption, settingsVersion } from '../db/schema/index.ts';
 import { AppError } from '../errors.ts';
 // The API's own types: a secret's value never leaves the store, only whether it is set.
 import type { SettingsGroup, SettingView } from '../schemas/settings.ts';
@@ -16,6 +16,8 @@ import { problemWith } from './validate.ts';
 
 /** NOTIFY channel: the payload is the key that changed. */
 export const SETTINGS_CHANNEL = 'groundwork_settings';
+/** How often a replica that cannot LISTEN (transaction pooler only) looks at the change counter: changes arrive within about this. */
+export const SETTINGS_POLL_INTERVAL_MS = 2_000;
 
 export class UnknownSettingError extends AppError {
   constructor(key: string) {
@@ -39,7 +41,8 @@ interface StoredRow {
 
 /**
  * Global settings: definitions from code, values from the database, kept in memory. Reads never
- * touch the database; a change on any replica reaches the others through LISTEN/NOTIFY.
+ * touch the database; a change on any replica reaches the others through LISTEN/NOTIFY, or, where
+ * only a transaction pooler is reachable, by polling the change counter (settings_version).
  */
 export class SettingsStore {
   readonly definitions: Map<string, ResolvedSetting>;
@@ -55,6 +58,10 @@ export class SettingsStore {
   private changesApplied = 0;
   /** When the last change notification from the database arrived (ms since epoch), for metrics. */
   private lastChangeReceived: number | null = null;
+  /** Polling instead of LISTEN: the counter last seen (null: not polling), and the timer. */
+  private seenVersion: number | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling = false;
 
   constructor(
     private readonly active: ActiveDatabase,
@@ -71,6 +78,14 @@ export class SettingsStore {
    */
   async prepare(lockedDb: AppDatabase, driver: DatabaseDriver): Promise<void> {
     this.detach();
+    if (driver.changeFeed === 'poll') {
+      this.cipher = await this.checkKey(lockedDb);
+      await seedSettings(lockedDb, this.groups, this.definitions.values());
+      // Read before the values: a change in between shows as a newer counter and is loaded again.
+      this.seenVersion = await this.readVersion(lockedDb);
+      await this.load(lockedDb);
+      return;
+    }
     // Listen first (its connection opens while we seed): a change made after the load below is
     // then never missed. Keys that arrive before follow() are reloaded then.
     const onChange = (key: string) => {
@@ -94,6 +109,10 @@ export class SettingsStore {
     this.following = true;
     for (const key of this.missed) this.reload(key);
     this.missed.clear();
+    if (this.seenVersion !== null && !this.pollTimer) {
+      this.pollTimer = setInterval(() => void this.poll(), SETTINGS_POLL_INTERVAL_MS);
+      this.pollTimer.unref();
+    }
   }
 
   /** How many change notifications the values in memory have taken, and when the last one arrived. */
@@ -158,12 +177,15 @@ export class SettingsStore {
     const db = this.active.db;
 
     const stored = value === null ? null : this.encode(definition, value as JsonValue);
-    // One round trip: the update and the notification, in one statement (so one transaction).
+    // One round trip: the update, the change counter and the notification, in one statement (so one transaction).
     await db.execute(sql`
       with updated as (
         update ${globalSettings} set value = ${stored === null ? null : JSON.stringify(stored)}::jsonb,
           type = ${definition.type}, is_encrypted = ${definition.encrypted === true}, updated_at = now()
         where ${globalSettings.key} = ${key} returning key
+      ), bumped as (
+        insert into ${settingsVersion} (id, version) select 1, 1 from updated
+        on conflict (id) do update set version = ${settingsVersion}.version + 1
       )
       select pg_notify(${SETTINGS_CHANNEL}, key) from updated`);
     if (stored === null) this.values.delete(key);
@@ -175,6 +197,33 @@ export class SettingsStore {
   detach(): void {
     this.following = false;
     this.missed.clear();
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    this.seenVersion = null;
+  }
+
+  private async readVersion(db: AppDatabase): Promise<number> {
+    const [row] = await db.select({ version: settingsVersion.version }).from(settingsVersion);
+    return row?.version ?? 0;
+  }
+
+  /** Polling: reload everything when the counter moved (a change on any replica, this one's included). */
+  private async poll(): Promise<void> {
+    if (!this.following || this.seenVersion === null || this.polling) return;
+    this.polling = true;
+    try {
+      const db = this.active.db;
+      const version = await this.readVersion(db);
+      if (version === this.seenVersion) return;
+      await this.load(db);
+      // Not bumped by a detach() meanwhile: only then is this load the current one.
+      if (this.seenVersion !== null) this.seenVersion = version;
+    } catch (error) {
+      // Not ready or not answering: the next tick tries again.
+      this.log.debug({ err: error }, 'Could not poll settings changes');
+    } finally {
+      this.polling = false;
+    }
   }
 
   /** The only way a value reaches the database: secrets as ciphertext, whatever the caller. */

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config, DatabaseType } from '../config.ts';
 import type { PhaseName, SETUP_PHASE_NAMES } from '../schemas/database.ts';
-import { openDriver, type DatabaseDriver, type ExclusiveSession } from '../db/drivers/index.ts';
+import { openDriver, type DatabaseDriver, type SchemaTransaction } from '../db/drivers/index.ts';
 import { SELECTION_FORMAT_VERSION, writeSelection } from '../db/selection.ts';
 import { setupRecord } from '../db/schema/index.ts';
 import { AppError, MigrationFailedError, rootMessage } from '../errors.ts';
@@ -11,10 +11,10 @@ import { issueAdminToken } from '../admin/tokens.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 
-/** What the phases of one setup run share. The runner opens and releases the lock, phases do the work. */
+/** What the phases of one setup run share. The runner opens and ends the schema transaction, phases do the work. */
 export class SetupRun {
   private openedDriver: DatabaseDriver | null = null;
-  session: ExclusiveSession | null = null;
+  session: SchemaTransaction | null = null;
   /** Set by the commit phase of a setup through HTTP: shown once in the response. */
   adminToken: string | null = null;
   /** Set by the commit phase when the database was already set up: this instance joined it. */
@@ -44,15 +44,32 @@ export class SetupRun {
     return this.openedDriver !== null;
   }
 
-  get exclusive(): ExclusiveSession {
+  get exclusive(): SchemaTransaction {
     if (!this.session) throw new Error('This phase must be declared exclusive');
     return this.session;
+  }
+
+  /** Commits the schema transaction (its lock goes with it). */
+  async commitSchemaWork(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    await session?.commit();
+  }
+
+  /** Nothing of a failed run's schema transaction is kept: another replica (or a retry) does it again. */
+  async abortSchemaWork(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    await session?.abort();
   }
 }
 
 export interface SetupPhase {
   readonly name: PhaseName;
-  /** Runs while this process holds the schema lock (advisory lock on PostgreSQL). */
+  /**
+   * Runs inside the schema transaction, which holds the schema lock (a transaction-scoped advisory
+   * lock on PostgreSQL): consecutive exclusive phases share one transaction, committed after the last.
+   */
   readonly exclusive?: boolean;
   /** Runs only when an instance is set up, not at every boot. */
   readonly firstTimeOnly?: boolean;
@@ -89,7 +106,7 @@ export const SETUP_PHASES = [
     },
   },
   {
-    // After the core migrations, under the same lock: each plugin's tables, one transaction each.
+    // After the core migrations, in the same transaction: each plugin's tables in a savepoint of its own.
     name: 'plugins',
     exclusive: true,
     async run(run) {
@@ -114,6 +131,8 @@ export const SETUP_PHASES = [
         run.adopted = recorded.length === 0;
         if (run.issueAdminToken && !run.adopted) run.adminToken = await issueAdminToken(tx);
       });
+      // Everything is in the database before the file that says so exists.
+      await run.commitSchemaWork();
       await pauseForTests('setup:commit:recorded');
       writeSelection(run.config.persistentDataDir, {
         type: run.type,

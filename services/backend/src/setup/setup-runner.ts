@@ -122,8 +122,8 @@ export class SetupRunner {
       for (const phase of phases) {
         status.enterPhase(phase.name);
         const exclusive = 'exclusive' in phase && phase.exclusive;
-        if (exclusive && !run.session) run.session = await takeLock(run, observer);
-        if (!exclusive && run.session) await releaseLock(run);
+        if (exclusive && !run.session) run.session = await beginSchemaWork(run, observer);
+        if (!exclusive && run.session) await run.commitSchemaWork();
         const phaseStarted = performance.now();
         await phase.run(run);
         await pauseForTests(`setup:${phase.name}`);
@@ -131,7 +131,7 @@ export class SetupRunner {
         observer?.phaseCompleted(phase.name, run.mode, ms / 1000);
         log.debug({ phase: phase.name, ms: Math.round(ms) }, 'setup phase done');
       }
-      await releaseLock(run);
+      await run.commitSchemaWork();
     } catch (error) {
       // A connection lost in any phase is the database being unavailable (503), not a bug (500).
       const failure = (!(error instanceof AppError) && run.hasDriver && run.driver.connectionLost(error)) || error;
@@ -150,7 +150,7 @@ export class SetupRunner {
   /** Leaves nothing behind: lock released, connections closed, a PGlite folder made by this run removed. */
   private async rollBack(run: SetupRun, error: unknown): Promise<void> {
     const { status, settings, log } = this.parts;
-    await releaseLock(run).catch(() => {});
+    await run.abortSchemaWork();
     settings.detach();
     if (run.hasDriver) {
       await run.driver.close({ discardNew: run.mode === 'first-time' }).catch((closeError: unknown) => {
@@ -165,18 +165,12 @@ export class SetupRunner {
   }
 }
 
-/** The schema lock, timed: a long wait means another replica is doing schema work (or hung holding the lock). */
-async function takeLock(run: SetupRun, observer: SetupObserver | null) {
+/** The schema transaction, timed: its lock wait is long when another replica is doing schema work (or hung holding the lock). */
+async function beginSchemaWork(run: SetupRun, observer: SetupObserver | null) {
   const started = performance.now();
   try {
-    return await run.driver.lock();
+    return await run.driver.schemaTransaction();
   } finally {
     observer?.lockWaited((performance.now() - started) / 1000);
   }
-}
-
-async function releaseLock(run: SetupRun): Promise<void> {
-  const session = run.session;
-  run.session = null;
-  await session?.release();
 }

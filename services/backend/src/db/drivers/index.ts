@@ -3,7 +3,7 @@ import type { Config, DatabaseType } from '../../config.ts';
 import { AppError } from '../../errors.ts';
 import type { DatabaseDriver, DriverLog } from './types.ts';
 
-export type { DatabaseDriver, DriverLog, ExclusiveSession } from './types.ts';
+export type { DatabaseDriver, DriverLog, ExclusiveSession, SchemaTransaction } from './types.ts';
 
 export class PostgresNotConfiguredError extends AppError {
   constructor() {

@@ -6,6 +6,7 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import { DatabaseUnavailableError, StorageError } from '../../errors.ts';
 import { makePrivate } from '../../storage.ts';
 import { MIGRATIONS_DIR } from '../../paths.ts';
+import { applyMigrations } from '../migrations.ts';
 import * as schema from '../schema/index.ts';
 import { acquireLockFile } from './lock-file.ts';
 import { initdbInWorker } from './pglite-initdb.ts';
@@ -67,6 +68,12 @@ export async function openPglite(dataDir: string, { socketPort, log }: PgliteOpt
     async lock() {
       return { db, migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }), release: async () => {} };
     },
+    // Not one transaction: PGlite's single session would make every other query (a health check,
+    // a socket client, LISTEN) wait behind it. Each step commits as it goes, as before.
+    async schemaTransaction() {
+      return { db, migrate: () => applyMigrations(db), commit: async () => {}, abort: async () => {} };
+    },
+    changeFeed: 'listen',
     // In-process only: PGlite has no other processes to hear from.
     async listen(channel, onMessage) {
       await client.listen(channel, onMessage);

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
@@ -5,11 +6,16 @@ import { describeTarget, type PostgresSettings } from '../../config.ts';
 import { DatabaseUnavailableError, isConnectionError } from '../../errors.ts';
 import { MIGRATIONS_DIR } from '../../paths.ts';
 import * as schema from '../schema/index.ts';
-import type { DatabaseDriver, DriverLog, ExclusiveSession } from './types.ts';
+import { applyMigrations } from '../migrations.ts';
+import type { AppDatabase } from '../index.ts';
+import type { DatabaseDriver, DriverLog, ExclusiveSession, SchemaTransaction } from './types.ts';
 import { withTimeout } from './timeout.ts';
 
 // One lock for every process that changes this database's schema (setup, boot, `npm run db:migrate`).
-const SCHEMA_LOCK_SQL = "select pg_advisory_lock(hashtextextended('groundwork.schema', 0))";
+// The session lock (command-line tools) and the transaction lock (setup and boot) share one key, so they exclude each other.
+const SCHEMA_LOCK_KEY = "hashtextextended('groundwork.schema', 0)";
+const SCHEMA_LOCK_SQL = `select pg_advisory_lock(${SCHEMA_LOCK_KEY})`;
+const SCHEMA_XACT_LOCK_SQL = `select pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`;
 /** How a server's LISTEN connection names itself: one per running server (`settings:rotate-key` counts them). */
 export const LISTEN_APPLICATION_NAME = 'groundwork-listen';
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -29,9 +35,14 @@ export interface PoolOptions {
   queryTimeoutMs: number;
 }
 
+/** How this process reaches PostgreSQL, as logged at connect. */
+export type ConnectionMode = 'direct' | 'pooled with direct URL' | 'pooled only';
+
 export async function openPostgres(settings: PostgresSettings, poolOptions: PoolOptions, log: DriverLog): Promise<DatabaseDriver> {
   const target = describeTarget(settings.target);
   const hostPort = `${settings.target.host}:${settings.target.port}`;
+  // Schema work and LISTEN go straight to the server when DATABASE_DIRECT_URL says where it is.
+  const sessionSettings = settings.direct ?? settings;
   const pool = new pg.Pool({
     ...settings.connection,
     max: poolOptions.max,
@@ -55,6 +66,14 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
     throw unavailable(error);
   }
 
+  let sessionsWork: boolean;
+  try {
+    ({ sessionsWork } = await connectionMode(settings, log));
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error instanceof DatabaseUnavailableError ? error : unavailable(error);
+  }
+
   const listeners: Listener[] = [];
 
   return {
@@ -72,10 +91,30 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
         throw unavailable(error);
       }
     },
+    changeFeed: sessionsWork ? 'listen' : 'poll',
+    async schemaTransaction(): Promise<SchemaTransaction> {
+      // A connection of its own, outside the pool, as for lock(). Through a transaction pooler the
+      // transaction keeps one server connection from begin to commit, and so does its lock.
+      const client = dedicatedClient(sessionSettings, 'groundwork-schema');
+      client.on('error', (error) => log.warn({ err: scrub(error, settings) }, 'PostgreSQL connection lost during schema work'));
+      try {
+        await client.connect();
+        return await holdSchemaTransaction(drizzle({ client, schema }), () => client.end().catch(() => {}));
+      } catch (error) {
+        await client.end().catch(() => {});
+        if ((error as { code?: string }).code === '55P03') throw lockWaitExceeded(hostPort);
+        throw unavailable(error);
+      }
+    },
     async lock(): Promise<ExclusiveSession> {
+      if (!sessionsWork) {
+        throw new DatabaseUnavailableError(
+          `PostgreSQL at ${hostPort} is reached through a transaction pooler, which cannot keep the session-level lock this command holds. Set DATABASE_DIRECT_URL to the server itself (past the pooler) and run it again.`,
+        );
+      }
       // A connection of its own, outside the pool: schema work (a migration on a big table) may rightly
       // take longer than a request's query timeout, and must not take a pool slot from requests.
-      const client = dedicatedClient(settings, 'groundwork-schema');
+      const client = dedicatedClient(sessionSettings, 'groundwork-schema');
       // Without a listener, a dropped connection between two statements would be an unhandled
       // 'error' event and end the process.
       client.on('error', (error) => log.warn({ err: scrub(error, settings) }, 'PostgreSQL connection lost while holding the schema lock'));
@@ -86,11 +125,7 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
         await client.query('reset lock_timeout');
       } catch (error) {
         await client.end().catch(() => {});
-        if ((error as { code?: string }).code === '55P03') {
-          throw new DatabaseUnavailableError(
-            `Another process has held the schema lock on PostgreSQL at ${hostPort} for over ${SCHEMA_LOCK_WAIT} (a setup or migration still running, or a connection that died). Try again; pg_locks shows the holder.`,
-          );
-        }
+        if ((error as { code?: string }).code === '55P03') throw lockWaitExceeded(hostPort);
         throw unavailable(error);
       }
       const db = drizzle({ client, schema });
@@ -107,7 +142,7 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async listen(channel, onMessage) {
       // Tracked before it connects, so a close() that comes meanwhile still stops it.
-      const listener = new Listener(settings, channel, onMessage, log);
+      const listener = new Listener(sessionSettings, channel, onMessage, log);
       listeners.push(listener);
       await listener.start();
     },
@@ -116,6 +151,117 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
       await pool.end();
     },
   };
+}
+
+function lockWaitExceeded(hostPort: string): DatabaseUnavailableError {
+  return new DatabaseUnavailableError(
+    `Another process has held the schema lock on PostgreSQL at ${hostPort} for over ${SCHEMA_LOCK_WAIT} (a setup or migration still running, or a connection that died). Try again; pg_locks shows the holder.`,
+  );
+}
+
+class RolledBack extends Error {}
+
+/**
+ * Opens a transaction that takes the schema lock and stays open across the setup phases until
+ * commit() or abort(). Drizzle's transaction() runs a callback: the callback waits here for the
+ * end, and what happens inside a phase's `db.transaction()` becomes a savepoint.
+ */
+async function holdSchemaTransaction(db: AppDatabase, close: () => Promise<void>): Promise<SchemaTransaction> {
+  let end!: (commit: boolean) => void;
+  const ended = new Promise<void>((resolve, reject) => {
+    end = (commit) => (commit ? resolve() : reject(new RolledBack()));
+  });
+  ended.catch(() => {});
+  let opened!: (tx: AppDatabase) => void;
+  const open = new Promise<AppDatabase>((resolve) => (opened = resolve));
+  const finished = db.transaction(async (tx) => {
+    // lock_timeout bounds only the wait for the lock: schema work itself may wait on table locks.
+    await tx.execute(sql.raw(`set local lock_timeout = '${SCHEMA_LOCK_WAIT}'`));
+    await tx.execute(sql.raw(SCHEMA_XACT_LOCK_SQL));
+    await tx.execute(sql.raw('set local lock_timeout = 0'));
+    opened(tx as unknown as AppDatabase);
+    await ended;
+  });
+  finished.catch(() => {});
+  const tx = await Promise.race([open, finished.then(() => open)]);
+  return {
+    db: tx,
+    migrate: () => applyMigrations(tx),
+    async commit() {
+      end(true);
+      try {
+        await finished;
+      } finally {
+        await close();
+      }
+    },
+    async abort() {
+      end(false);
+      await finished.catch(() => {});
+      await close();
+    },
+  };
+}
+
+/**
+ * Whether sessions stay on one server connection, and what to call the setup, from
+ * DATABASE_POOL_MODE or by looking: two connections that see the same server process, or one
+ * whose server process changes between two statements, go through a transaction pooler.
+ */
+async function connectionMode(settings: PostgresSettings, log: DriverLog): Promise<{ mode: ConnectionMode; sessionsWork: boolean }> {
+  const declared = settings.poolMode ?? 'auto';
+  const pooled = declared === 'auto' ? await isTransactionPooler(settings) : declared === 'transaction';
+  let directPooled = false;
+  if (settings.direct && declared === 'auto') directPooled = await isTransactionPooler(settings.direct);
+  const mode: ConnectionMode = !pooled ? 'direct' : settings.direct ? 'pooled with direct URL' : 'pooled only';
+  const sessionsWork = settings.direct ? !directPooled : !pooled;
+  const how = {
+    direct: settings.direct ? 'DATABASE_URL reaches PostgreSQL directly (no transaction pooler found); DATABASE_DIRECT_URL carries schema work and LISTEN' : 'connected to PostgreSQL directly',
+    'pooled with direct URL': 'requests go through the transaction pooler at DATABASE_URL; schema work and LISTEN through DATABASE_DIRECT_URL',
+    'pooled only': `a transaction pooler and no DATABASE_DIRECT_URL: schema work runs as one transaction under a transaction-scoped lock, and settings changes are polled every ${SETTINGS_POLL_SECONDS} s instead of LISTEN`,
+  }[mode];
+  log.info({ databaseConnectionMode: mode, poolModeSetting: declared }, `PostgreSQL connection mode: ${mode} (${how})`);
+  if (directPooled) {
+    log.warn(
+      { databaseConnectionMode: mode },
+      `DATABASE_DIRECT_URL also reaches a transaction pooler (its server process changes between statements): LISTEN cannot work there, so settings changes are polled. Point it at the PostgreSQL server itself (or a session-mode pool).`,
+    );
+  }
+  return { mode, sessionsWork };
+}
+
+/** How often a process that cannot LISTEN looks for settings changes (SettingsStore polls; named here for the log). */
+const SETTINGS_POLL_SECONDS = 2;
+
+async function isTransactionPooler(settings: PostgresSettings): Promise<boolean> {
+  const first = dedicatedClient(settings, 'groundwork-probe');
+  const second = dedicatedClient(settings, 'groundwork-probe');
+  const ignore = () => {};
+  first.on('error', ignore);
+  second.on('error', ignore);
+  const backend = async (client: pg.Client) => Number((await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid);
+  try {
+    await Promise.all([first.connect(), second.connect()]);
+    const before = await backend(first);
+    // A pooler hands out the server connection used last: a transaction held open on the second
+    // client takes it, so the first client's next statement must go elsewhere.
+    try {
+      await second.query('begin');
+    } catch (error) {
+      if (/statement pooling/i.test((error as Error).message)) {
+        throw new DatabaseUnavailableError(
+          'DATABASE_URL reaches a pooler in statement mode, where transactions are not allowed. Groundwork needs transactions: use pool_mode=transaction (or session).',
+        );
+      }
+      throw error;
+    }
+    const held = await backend(second);
+    const after = await backend(first);
+    await second.query('rollback');
+    return held === before || after !== before;
+  } finally {
+    await Promise.all([first.end().catch(ignore), second.end().catch(ignore)]);
+  }
 }
 
 /** A connection outside the pool, for work that holds a session: no query timeout, found dead by keepalive. */
@@ -223,7 +369,8 @@ function explainConnectError(error: unknown, settings: PostgresSettings): string
 /** A copy of the error whose message cannot contain the password, whatever the driver put in it. */
 function scrub(error: unknown, settings: PostgresSettings): Error {
   const original = error instanceof Error ? error : new Error(String(error));
-  const secrets = [settings.password, 'connectionString' in settings.connection ? settings.connection.connectionString : undefined]
+  const urlOf = (endpoint: PostgresSettings | undefined) => (endpoint && 'connectionString' in endpoint.connection ? endpoint.connection.connectionString : undefined);
+  const secrets = [settings.password, settings.direct?.password, urlOf(settings), urlOf(settings.direct)]
     .filter((secret): secret is string => !!secret);
   let message = original.message;
   for (const secret of secrets) message = message.split(secret).join('***');

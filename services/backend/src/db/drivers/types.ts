@@ -15,8 +15,22 @@ export interface DatabaseDriver {
   ping(timeoutMs: number): Promise<void>;
   /** The error as a 503 naming where the database is, when it means the connection was lost; else null. */
   connectionLost(error: unknown): DatabaseUnavailableError | null;
-  /** Exclusive access for schema changes across every process that shares this database. */
+  /**
+   * Exclusive access for schema changes across every process that shares this database, on a
+   * session of its own (the command-line tools). Refused through a transaction pooler without a direct URL.
+   */
   lock(): Promise<ExclusiveSession>;
+  /**
+   * Exclusive access for schema changes as ONE transaction that takes the schema lock first
+   * (PostgreSQL: a transaction-scoped advisory lock, so it works through a transaction pooler, on
+   * the same lock as lock()). Nothing is kept unless it is committed.
+   */
+  schemaTransaction(): Promise<SchemaTransaction>;
+  /**
+   * How changes made by other processes are heard: 'listen' (LISTEN/NOTIFY through listen()),
+   * or 'poll' (only a transaction pooler to talk to, where LISTEN cannot stay on one connection).
+   */
+  readonly changeFeed: 'listen' | 'poll';
   /**
    * Calls `onMessage` with the payload of every NOTIFY on `channel`, and with '*' after a lost
    * connection came back (messages may have been missed). Stops when the driver closes.
@@ -42,6 +56,17 @@ export interface ExclusiveSession {
   /** Applies pending migrations from the migrations folder with Drizzle's migrator. */
   migrate(): Promise<void>;
   release(): Promise<void>;
+}
+
+export interface SchemaTransaction {
+  /** A database bound to the open transaction: `db.transaction()` on it makes a savepoint. */
+  readonly db: AppDatabase;
+  /** Applies pending migrations inside the transaction (Drizzle's bookkeeping, see applyMigrations). */
+  migrate(): Promise<void>;
+  /** Commits and ends: the lock goes with the transaction. */
+  commit(): Promise<void>;
+  /** Rolls back everything done in it and ends; never throws. */
+  abort(): Promise<void>;
 }
 
 /** The little a driver logs: connections lost in the background, the PGlite socket. Fastify's logger fits, so does console. */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -52,4 +52,17 @@ export const settingsEncryption = pgTable(
     ...timestamps,
   },
   (table) => [check('settings_encryption_single_row', sql`${table.id} = 1`)],
+);
+
+/**
+ * A counter bumped by the statement that changes a setting. Replicas that cannot LISTEN (behind a
+ * transaction pooler) poll it and reload when it moved. One row, made by the first change.
+ */
+export const settingsVersion = pgTable(
+  'settings_version',
+  {
+    id: smallint('id').primaryKey().default(1),
+    version: bigint('version', { mode: 'number' }).notNull(),
+  },
+  (table) => [check('settings_version_single_row', sql`${table.id} = 1`)],
 );
