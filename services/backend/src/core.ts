@@ -2,6 +2,7 @@ import { is } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
+import { WritesInFlight } from './control/writes-in-flight.ts';
 import { ActiveDatabase } from './db/active-database.ts';
 import * as coreSchema from './db/schema/index.ts';
 import { CORE_SETTINGS_GROUPS } from './global-settings/index.ts';
@@ -30,6 +31,8 @@ export interface Core {
   readonly readiness: ReadinessProbe;
   readonly settings: SettingsStore;
   readonly plugins: PluginRegistry;
+  /** Write requests being handled: a maintenance waits for them before it starts. */
+  readonly writes: WritesInFlight;
 }
 
 /** Names the core's tables use in the database: no plugin may take them. */
@@ -51,7 +54,7 @@ export async function createCore(config: Config, log: FastifyBaseLogger): Promis
   const runner = new SetupRunner({ config, log, status, active, token, settings, plugins });
   const boot = new BootSequence(config, log, status, runner, token);
   const readiness = new ReadinessProbe(status, active, log);
-  return { config, active, status, runner, boot, readiness, settings, plugins };
+  return { config, active, status, runner, boot, readiness, settings, plugins, writes: new WritesInFlight() };
 }
 
 /** Stops retries, lets a running setup finish, then closes the database. */

@@ -86,11 +86,7 @@ export class SettingsStore {
     this.detach();
     // Listen first (its connection opens while we seed): a change made after the load below is
     // then never missed. Keys that arrive before follow() are reloaded then.
-    const onChange = (key: string) => {
-      if (this.following) this.reload(key);
-      else this.missed.add(key);
-    };
-    const listening = driver.listen(SETTINGS_CHANNEL, onChange).then(
+    const listening = driver.listen(SETTINGS_CHANNEL, this.onChange).then(
       () => null,
       (error: unknown) => error,
     );
@@ -100,6 +96,19 @@ export class SettingsStore {
     const listenError = await listening;
     if (listenError) throw listenError;
   }
+
+  /**
+   * The instance moved to `driver` (same rows, so nothing to seed or load): follow the changes
+   * made there. The old driver's listener ends when that driver closes.
+   */
+  async followDriver(driver: DatabaseDriver): Promise<void> {
+    await driver.listen(SETTINGS_CHANNEL, this.onChange);
+  }
+
+  private readonly onChange = (key: string): void => {
+    if (this.following) this.reload(key);
+    else this.missed.add(key);
+  };
 
   /** The database is active: apply changes from now on, and those that arrived while setting up. */
   follow(): void {
