@@ -26,12 +26,21 @@ export async function callRunningServer(dataDir: string, command: string, body: 
 }
 
 async function* events(response: AsyncIterable<Buffer>, socketPath: string): AsyncGenerator<ControlEvent> {
-  for await (const line of linesOf(response)) {
-    if (!line.trim()) continue;
-    const event = JSON.parse(line) as ControlEvent;
+  const cutShort = () => new ControlCommandError(500, 'cut_short', `The running server (${socketPath}) stopped answering before the command finished: see its log.`);
+  const lines = linesOf(response);
+  for (;;) {
+    let next: IteratorResult<string>;
+    try {
+      next = await lines.next();
+    } catch {
+      // The connection broke (the server was killed or stopped).
+      throw cutShort();
+    }
+    if (next.done) throw cutShort();
+    if (!next.value.trim()) continue;
+    const event = JSON.parse(next.value) as ControlEvent;
     if (event.type === 'error') throw new ControlCommandError(500, event.error, event.message);
     if (event.type === 'done') return;
     yield event;
   }
-  throw new ControlCommandError(500, 'cut_short', `The running server (${socketPath}) stopped answering before the command finished: see its log.`);
 }
