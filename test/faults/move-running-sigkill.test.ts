@@ -85,4 +85,17 @@ describe('a move inside the running server, and the server killed in the middle 
     expect(await target.query(USER_TABLES_SQL)).toEqual([{ name: 'public.customer_data' }]);
     expect(selectedType(folder.path)).toBe('pglite');
   });
+  it('SIGTERM while copying: the move stops and rolls back, the server exits cleanly, the instance stays on PGlite', async () => {
+    await instanceWithData(env, folder.path, 'pglite');
+    const paused = await start({ GROUNDWORK_MOVE_PAUSE_AT: 'copying' });
+    const moving = runMove({ PERSISTENT_DATA_DIR: folder.path }, ['--to', 'postgresql']);
+    await paused.waitForStatus((status) => status.maintenance?.stage === 'copying', 60_000);
+    expect(await paused.stop('SIGTERM')).toBe(0);
+    const stopped = await moving;
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/The move to postgresql failed, this instance stays on pglite: The server is shutting down/);
+    expect(selectedType(folder.path)).toBe('pglite');
+    expect(await target.query(USER_TABLES_SQL)).toEqual([]);
+    expect(existsSync(join(folder.path, 'control.sock'))).toBe(false);
+  });
 });
