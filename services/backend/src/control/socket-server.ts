@@ -14,6 +14,9 @@ const MAX_BODY_BYTES = 16 * 1024;
  * `npm run db:backup` and `db:move` try it first, so they work while the server runs.
  */
 export class ControlServer {
+  /** Commands being answered: closing waits for them to send their last line. */
+  private readonly answering = new Set<Promise<void>>();
+
   private constructor(
     private readonly server: Server,
     readonly path: string,
@@ -29,7 +32,12 @@ export class ControlServer {
       }
       rmSync(path, { force: true });
     }
-    const server = createServer((request, response) => void handle(request, response, commands, log));
+    const server = createServer((request, response) => {
+      const answer = handle(request, response, commands, log);
+      control.answering.add(answer);
+      void answer.finally(() => control.answering.delete(answer));
+    });
+    const control = new ControlServer(server, path);
     // The socket is created 0600 from the start (bind happens inside listen(), synchronously):
     // between a listen and a chmod, another user could connect.
     const previousMask = process.umask(0o177);
@@ -43,12 +51,13 @@ export class ControlServer {
       server.once('error', reject);
     });
     chmodSync(path, 0o600);
-    return new ControlServer(server, path);
+    return control;
   }
 
-  /** Stops listening, ends open exchanges and removes the socket file. */
+  /** Stops listening, lets the commands being answered finish (stop a long one first), removes the socket file. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(this.answering);
     this.server.closeAllConnections();
     await closed;
     rmSync(this.path, { force: true });
