@@ -15,7 +15,7 @@ export class ControlCommandError extends AppError {}
 export async function callRunningServer(dataDir: string, command: string, body: object = {}): Promise<AsyncGenerator<ControlEvent> | null> {
   const socketPath = join(dataDir, CONTROL_SOCKET_NAME);
   const response = await new Promise<IncomingMessage | null>((resolve, reject) => {
-    const outgoing = request({ socketPath, path: `/${command}`, method: 'POST', headers: { 'content-type': 'application/json' } }, resolve);
+    const outgoing = request({ socketPath, path: `/${command}`, method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, resolve);
     outgoing.once('error', (error: NodeJS.ErrnoException) => {
       if (['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(error.code ?? '')) resolve(null);
       else reject(new Error(`Cannot talk to the running server on ${socketPath}: ${error.message}`));
