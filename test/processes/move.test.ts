@@ -74,7 +74,11 @@ describe('npm run db:move with the server stopped', () => {
     expect(selectedType(folder.path)).toBe('postgresql');
 
     await expectServedFrom(env, 'postgresql', token, 2, async () => {
-      // A server is connected: the move back refuses and leaves no folder behind.
+      // A server is connected that this command cannot ask to move itself (its control socket is
+      // gone; test/processes/running-server.test.ts covers the move it does): the move back
+      // refuses and leaves no folder behind.
+      await expect.poll(() => existsSync(join(folder.path, 'control.sock'))).toBe(true);
+      rmSync(join(folder.path, 'control.sock'));
       const busy = await runMove(env, ['--to', 'pglite']);
       expect(busy).toMatchObject({ code: 1, stderr: expect.stringMatching(/1 running Groundwork server\(s\) use this instance's database/) });
       expect(existsSync(join(folder.path, 'pglite'))).toBe(false);
@@ -96,7 +100,9 @@ describe('npm run db:move with the server stopped', () => {
     expect(await target.query(`select count(*)::int as notes from notes_notes`)).toEqual([{ notes: 3 }]);
 
     await expectServedFrom(env, 'pglite', token, 3, async () => {
-      // The embedded database is in use: the lock file refuses a move.
+      // The embedded database is in use (and its server's control socket gone): the lock file refuses a move.
+      await expect.poll(() => existsSync(join(folder.path, 'control.sock'))).toBe(true);
+      rmSync(join(folder.path, 'control.sock'));
       expect((await runMove(env, ['--to', 'postgresql'])).stderr).toMatch(/in use by another Groundwork process/);
     });
     await expectSecretReadsBack(env, folder.path);

@@ -2,6 +2,7 @@ import { is } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
+import { WritesInFlight } from './control/writes-in-flight.ts';
 import { ActiveDatabase } from './db/active-database.ts';
 import * as coreSchema from './db/schema/index.ts';
 import { CORE_SETTINGS_GROUPS } from './global-settings/index.ts';
@@ -33,6 +34,8 @@ export interface Core {
   readonly plugins: PluginRegistry;
   /** What GET /metrics shows; null unless METRICS_ENABLED. */
   readonly metrics: AppMetrics | null;
+  /** Write requests being handled: a maintenance waits for them before it starts. */
+  readonly writes: WritesInFlight;
 }
 
 /** Names the core's tables use in the database: no plugin may take them. */
@@ -56,7 +59,7 @@ export async function createCore(config: Config, log: FastifyBaseLogger): Promis
   const runner = new SetupRunner({ config, log, status, active, token, settings, plugins, observer: metrics });
   const boot = new BootSequence(config, log, status, runner, token);
   const readiness = new ReadinessProbe(status, active, log);
-  return { config, active, status, runner, boot, readiness, settings, plugins, metrics };
+  return { config, active, status, runner, boot, readiness, settings, plugins, metrics, writes: new WritesInFlight() };
 }
 
 /** Stops retries, lets a running setup finish, then closes the database. */

@@ -21,6 +21,14 @@ export class DatabaseNotReadyError extends AppError {
   }
 }
 
+/** A write while the server is in maintenance (a move running): try again after `retryAfterSeconds`. */
+export class MaintenanceError extends AppError {
+  static readonly retryAfterSeconds = 30;
+  constructor() {
+    super(503, 'maintenance', 'The server is in maintenance (its database is being moved): reads work, writes are refused until it ends. Try again shortly; GET /api/db/status shows the progress.');
+  }
+}
+
 export class DatabaseUnavailableError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(503, 'database_unavailable', message, options);
@@ -66,6 +74,7 @@ const PUBLIC_MESSAGES: Record<string, string> = {
   migration_failed: 'A database migration failed',
   selection_invalid: 'db.selection.json is not valid. Fix it or remove it to run setup again',
   postgresql_not_configured: 'The server has no PostgreSQL settings',
+  move_failed: 'The last move to another database failed; this instance stays on its database',
 };
 
 /** The error in words safe for anyone to read: its kind, never where (no host, user, path or key id). */

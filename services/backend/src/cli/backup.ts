@@ -1,13 +1,13 @@
 /**
  * `npm run db:backup -- --out FILE`: writes a plain-SQL backup of this instance's database (see
- * src/db/backup). PGlite: with the server stopped (this command opens the folder itself, under its
- * lock). PostgreSQL: any time, with pg_dump.
+ * src/db/backup). PGlite: through the running server's control socket when it runs (it holds the
+ * folder), else this command opens the folder itself, under its lock. PostgreSQL: any time, with pg_dump.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PGlite } from '@electric-sql/pglite';
 import { describeTarget, loadConfig } from '../config.ts';
-import { writeBackup, type BackupManifest } from '../db/backup/index.ts';
+import { callRunningServer } from '../control/client.ts';
+import { BackupError, writeBackup, writeStreamAtomic, type BackupManifest } from '../db/backup/index.ts';
 import { PostgresNotConfiguredError } from '../db/drivers/index.ts';
 import { instanceDatabaseType, runCli, withInstanceDatabase } from './instance-database.ts';
 
@@ -19,11 +19,26 @@ runCli(async () => {
   const type = instanceDatabaseType(config);
   let manifest: BackupManifest;
   let where: string;
-  if (type === 'pglite') {
+  const server = type === 'pglite' ? await callRunningServer(config.persistentDataDir, 'backup') : null;
+  if (server) {
+    // The running server holds the folder: it dumps its own database and streams the SQL here.
+    let received: BackupManifest | null = null;
+    await writeStreamAtomic(
+      out,
+      (async function* () {
+        for await (const event of server) {
+          if (event.type === 'manifest') received = event.manifest;
+          else if (event.type === 'sql') yield event.chunk;
+        }
+      })(),
+    );
+    if (!received) throw new BackupError(500, 'backup_failed', 'The running server sent no backup.');
+    manifest = received;
+    where = `${config.persistentDataDir} (through the running server)`;
+  } else if (type === 'pglite') {
     // Opened like every command opens it: the lock file keeps a running server's folder safe.
     ({ manifest, where } = await withInstanceDatabase(async ({ driver }) => ({
-      // Drizzle keeps the client it was made with: here the PGlite this process opened.
-      manifest: await writeBackup({ type, pg: (driver.db as unknown as { $client: PGlite }).$client }, out),
+      manifest: await writeBackup({ type, pg: driver.pglite! }, out),
       where: driver.target,
     })));
   } else {

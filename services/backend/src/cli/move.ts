@@ -1,24 +1,25 @@
 /**
- * `npm run db:move -- --to postgresql|pglite`: moves this instance, every server stopped, to the
+ * `npm run db:move -- --to postgresql|pglite`: moves this instance to the
  * other kind of database: PGlite → the PostgreSQL server in the environment (POSTGRES_* or
  * DATABASE_URL), or back into a new PGlite folder. Copies and verifies every row in one transaction
  * on the target, then switches db.selection.json (last). The old PGlite folder is kept, renamed
- * with the time of the move; an old PostgreSQL database is left as it is.
+ * with the time of the move; an old PostgreSQL database is left as it is. When this instance's
+ * server is running, it does the move itself (src/control/move-command.ts): this command asks it
+ * through PERSISTENT_DATA_DIR/control.sock and prints its progress.
  *
  * Tests only: GROUNDWORK_MOVE_PAUSE_AT=<building|copying|verifying|switching> prints
  * "Paused at <stage>" when that stage begins and waits there, so a test can kill the process in it.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { sql } from 'drizzle-orm';
 import { describeTarget, loadConfig, type DatabaseType } from '../config.ts';
 import { openDriver, pgliteDataDir, type DatabaseDriver } from '../db/drivers/index.ts';
-import { LISTEN_APPLICATION_NAME } from '../db/drivers/postgres.ts';
-import type { AppDatabase } from '../db/index.ts';
 import { moveDatabase, type MoveStage } from '../db/move/index.ts';
 import { MoveRefusedError } from '../db/move/errors.ts';
+import { refuseWhileServersRun } from '../db/move/running-servers.ts';
 import { completePgliteTarget, discardPgliteTarget, INCOMPLETE_MOVE_MARKER, keepOldPgliteFolder, preparePgliteTarget } from '../db/move/pglite-target.ts';
 import { readSelection, SELECTION_FORMAT_VERSION, writeSelection } from '../db/selection.ts';
 import { assertDataFolder } from '../storage.ts';
+import { callRunningServer } from '../control/client.ts';
 import { cliLog, runCli } from './instance-database.ts';
 
 const TYPES: readonly DatabaseType[] = ['pglite', 'postgresql'];
@@ -33,6 +34,12 @@ runCli(async () => {
   const to = targetType(process.argv.slice(2));
   const config = loadConfig();
   assertDataFolder(config.persistentDataDir);
+  // A running server moves itself (maintenance mode, no restart): this command shows its progress.
+  const server = await callRunningServer(config.persistentDataDir, 'move', { to });
+  if (server) {
+    for await (const event of server) if (event.type === 'log') console.log(event.message);
+    return;
+  }
   const selection = readSelection(config.persistentDataDir);
   if (selection.status === 'invalid') throw new Error(selection.message);
   if (selection.status === 'missing') throw new MoveRefusedError(`${config.persistentDataDir} has no db.selection.json: this instance is not set up, there is nothing to move.`);
@@ -105,16 +112,6 @@ async function withDriver<T>(type: DatabaseType, work: (driver: DatabaseDriver) 
   } finally {
     await driver.close();
   }
-}
-
-/** Every running server keeps one LISTEN connection to its PostgreSQL database; this command has none. */
-async function refuseWhileServersRun(db: AppDatabase, what: string): Promise<void> {
-  const [others] = await db
-    .select({ count: sql<number>`count(*)::int` })
-    .from(sql`pg_stat_activity`)
-    .where(sql`datname = current_database() and application_name = ${LISTEN_APPLICATION_NAME}`);
-  const running = others?.count ?? 0;
-  if (running > 0) throw new MoveRefusedError(`${running} running Groundwork server(s) use ${what}. Stop every server first, then move.`);
 }
 
 async function announce(stage: MoveStage | 'switching'): Promise<void> {

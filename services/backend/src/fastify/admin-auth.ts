@@ -46,7 +46,7 @@ export const adminAuthPlugin = fp(
       const token = bearerToken(request);
       if (!token) return false;
       const hash = hashToken(token);
-      if (!core.status.isReady()) return accepted.has(hash);
+      if (!core.status.isServing()) return accepted.has(hash);
       try {
         const active = await isActiveAdminToken(core.active.db, token);
         if (active) accepted.add(hash);

@@ -2,6 +2,8 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { Config } from '../config.ts';
 import { closeCore, type Core } from '../core.ts';
+import { READ_METHODS, type WritesInFlight } from '../control/writes-in-flight.ts';
+import { MaintenanceError } from '../errors.ts';
 import type { ActiveDatabase } from '../db/active-database.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
@@ -18,6 +20,7 @@ declare module 'fastify' {
     boot: BootSequence;
     settings: SettingsStore;
     plugins: PluginRegistry;
+    writesInFlight: WritesInFlight;
   }
   interface FastifyContextConfig {
     /** Routes that must answer before the database is ready (status, setup, health, docs). */
@@ -38,11 +41,20 @@ export const corePlugin = fp(
     app.decorate('boot', core.boot);
     app.decorate('settings', core.settings);
     app.decorate('plugins', core.plugins);
+    app.decorate('writesInFlight', core.writes);
 
     // Attached only to the /api routes that need the database, so status and health (polled
     // by operators and load balancers) run no hook at all.
-    const guard: onRequestHookHandler = (_request, _reply, done) => {
-      if (!core.status.isReady()) return done(core.status.notReadyError());
+    // In maintenance (a move running) reads are served and writes get 503 `maintenance`; the
+    // writes admitted before it began are counted, so the move starts once they have finished.
+    const guard: onRequestHookHandler = (request, reply, done) => {
+      const isWrite = !READ_METHODS.has(request.method);
+      if (isWrite && core.status.isInMaintenance) {
+        void reply.header('retry-after', String(MaintenanceError.retryAfterSeconds));
+        return done(new MaintenanceError());
+      }
+      if (!core.status.isServing()) return done(core.status.notReadyError());
+      if (isWrite) reply.raw.once('close', core.writes.enter());
       core.active.scope(() => done());
     };
     app.addHook('onRoute', (route) => {

@@ -12,7 +12,7 @@ export async function pluginRoutesPlugin(app: FastifyInstance): Promise<void> {
     await app.register(
       async (scope) => {
         scope.addHook('onRequest', async () => {
-          if (!app.plugins.isActive(plugin.id) && app.setupStatus.isReady()) {
+          if (!app.plugins.isActive(plugin.id) && app.setupStatus.isServing()) {
             throw new AppError(503, 'plugin_unavailable', `The ${plugin.id} plugin is ${app.plugins.statusOf(plugin.id)}. GET /api/plugins shows why.`);
           }
         });

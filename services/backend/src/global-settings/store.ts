@@ -88,12 +88,7 @@ export class SettingsStore {
     }
     // Listen first (its connection opens while we seed): a change made after the load below is
     // then never missed. Keys that arrive before follow() are reloaded then.
-    const onChange = (key: string) => {
-      this.lastChangeReceived = Date.now();
-      if (this.following) this.reload(key);
-      else this.missed.add(key);
-    };
-    const listening = driver.listen(SETTINGS_CHANNEL, onChange).then(
+    const listening = driver.listen(SETTINGS_CHANNEL, this.onChange).then(
       () => null,
       (error: unknown) => error,
     );
@@ -104,15 +99,38 @@ export class SettingsStore {
     if (listenError) throw listenError;
   }
 
+  /**
+   * The instance moved to `driver` (same rows, so nothing to seed or load): follow the changes
+   * made there. The old driver's listener ends when that driver closes.
+   */
+  async followDriver(driver: DatabaseDriver): Promise<void> {
+    if (driver.changeFeed !== 'poll') {
+      await driver.listen(SETTINGS_CHANNEL, this.onChange);
+      return;
+    }
+    // Behind a transaction pooler: poll its counter (the poll reads the active database).
+    this.seenVersion ??= await this.readVersion(driver.db);
+    this.startPolling();
+  }
+
+  private readonly onChange = (key: string): void => {
+    this.lastChangeReceived = Date.now();
+    if (this.following) this.reload(key);
+    else this.missed.add(key);
+  };
+
   /** The database is active: apply changes from now on, and those that arrived while setting up. */
   follow(): void {
     this.following = true;
     for (const key of this.missed) this.reload(key);
     this.missed.clear();
-    if (this.seenVersion !== null && !this.pollTimer) {
-      this.pollTimer = setInterval(() => void this.poll(), SETTINGS_POLL_INTERVAL_MS);
-      this.pollTimer.unref();
-    }
+    if (this.seenVersion !== null) this.startPolling();
+  }
+
+  private startPolling(): void {
+    if (this.pollTimer) return;
+    this.pollTimer = setInterval(() => void this.poll(), SETTINGS_POLL_INTERVAL_MS);
+    this.pollTimer.unref();
   }
 
   /** How many change notifications the values in memory have taken, and when the last one arrived. */
@@ -215,6 +233,7 @@ export class SettingsStore {
       const db = this.active.db;
       const version = await this.readVersion(db);
       if (version === this.seenVersion) return;
+      this.lastChangeReceived = Date.now();
       await this.load(db);
       // Not bumped by a detach() meanwhile: only then is this load the current one.
       if (this.seenVersion !== null) this.seenVersion = version;

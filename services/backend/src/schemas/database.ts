@@ -16,8 +16,22 @@ export const DatabaseTypeSchema = Type.Enum(DATABASE_TYPES, {
 export const SETUP_PHASE_NAMES = ['connect', 'migrate', 'settings', 'plugins', 'commit'] as const;
 export type PhaseName = (typeof SETUP_PHASE_NAMES)[number];
 
-export const SETUP_STATES = ['unconfigured', 'setting_up', 'ready', 'error'] as const;
+export const SETUP_STATES = ['unconfigured', 'setting_up', 'ready', 'error', 'maintenance'] as const;
 export type SetupState = (typeof SETUP_STATES)[number];
+
+/** What a running server in `maintenance` is doing (npm run db:move while it runs). */
+export const MaintenanceSchema = Type.Object(
+  {
+    operation: Type.Literal('move'),
+    target: DatabaseTypeSchema,
+    stage: Type.Enum(['preparing', 'building', 'copying', 'verifying', 'switching'] as const, { description: 'The step running now.' }),
+    table: Type.Union([Type.String(), Type.Null()], { description: 'The table being copied (schema.table), or the last one copied.' }),
+    rows_done: Type.Integer({ description: 'Rows of `table` copied so far.' }),
+    rows_total: Type.Integer({ description: 'Rows `table` has.' }),
+  },
+  { additionalProperties: false },
+);
+export type Maintenance = Static<typeof MaintenanceSchema>;
 
 export const DbStatusSchema = Type.Object(
   {
@@ -27,6 +41,7 @@ export const DbStatusSchema = Type.Object(
     type: Type.Union([DatabaseTypeSchema, Type.Null()]),
     state: Type.Enum(SETUP_STATES),
     phase: Type.Optional(Type.Enum(SETUP_PHASE_NAMES, { description: 'The setup step running now (only while setting_up).' })),
+    maintenance: Type.Optional(MaintenanceSchema),
     error: Type.Optional(Type.String({ description: 'The last setup or boot error, in plain words: what kind of failure, never hosts, users, folders or key ids.' })),
     detail: Type.Optional(
       Type.String({

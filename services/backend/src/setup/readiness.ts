@@ -27,7 +27,7 @@ export class ReadinessProbe {
 
   async check(): Promise<Readiness> {
     const driver = this.active.current;
-    if (!this.status.isReady() || !driver) {
+    if (!this.status.isServing() || !driver) {
       const reason = `The database is ${this.status.describe()}.`;
       const detail = this.status.errorDetail;
       return detail === null ? { ready: false, reason } : { ready: false, reason, detail };

@@ -1,6 +1,6 @@
 import type { DatabaseType } from '../config.ts';
 import { DatabaseNotReadyError, publicMessage, rootMessage } from '../errors.ts';
-import type { DbStatus, PhaseName, SetupState } from '../schemas/database.ts';
+import type { DbStatus, Maintenance, PhaseName, SetupState } from '../schemas/database.ts';
 
 /**
  * What GET /api/db/status reports, kept in memory so status never touches the database. The setup
@@ -17,17 +17,20 @@ export class SetupStatus {
   private selectionProblemText: string | null = null;
   /** At boot, the environment's PostgreSQL does not answer yet: whether it is set up is unknown. */
   private probingFlag = false;
+  /** While `maintenance`: the operation and its progress. */
+  private maintenanceInfo: Maintenance | null = null;
 
   /** `withDetail`: add the full error, for a caller holding the setup or admin token. */
   snapshot(withDetail = false): DbStatus {
     const status: DbStatus = {
       configured: this.configured,
-      initialized: this.state === 'ready',
+      initialized: this.isServing(),
       dialect: this.type ? 'postgresql' : null,
       type: this.type,
       state: this.state,
     };
     if (this.state === 'setting_up' && this.phase) status.phase = this.phase;
+    if (this.state === 'maintenance' && this.maintenanceInfo) status.maintenance = { ...this.maintenanceInfo };
     if (this.lastError) {
       status.error = this.lastError.message;
       if (withDetail) status.detail = this.lastError.detail;
@@ -37,6 +40,15 @@ export class SetupStatus {
 
   isReady(): boolean {
     return this.state === 'ready';
+  }
+
+  /** Ready, or in maintenance: the database answers reads (writes wait for the maintenance to end). */
+  isServing(): boolean {
+    return this.state === 'ready' || this.state === 'maintenance';
+  }
+
+  get isInMaintenance(): boolean {
+    return this.state === 'maintenance';
   }
 
   get isConfigured(): boolean {
@@ -136,6 +148,29 @@ export class SetupStatus {
     this.state = 'setting_up';
     this.phase = 'connect';
     return error === undefined ? null : this.recordError(error);
+  }
+
+  /** A ready instance starts a maintenance operation: writes are refused until it ends. */
+  beginMaintenance(target: DatabaseType): void {
+    if (this.state !== 'ready') throw new Error(`Maintenance starts only from ready, not ${this.state}`);
+    this.state = 'maintenance';
+    this.maintenanceInfo = { operation: 'move', target, stage: 'preparing', table: null, rows_done: 0, rows_total: 0 };
+  }
+
+  updateMaintenance(progress: Partial<Omit<Maintenance, 'operation' | 'target'>>): void {
+    if (this.maintenanceInfo) Object.assign(this.maintenanceInfo, progress);
+  }
+
+  /** Back to ready: on `type` after a move that switched, else (with the error) on the database it had. */
+  endMaintenance(outcome: { type: DatabaseType } | { error: unknown }): string | null {
+    this.state = 'ready';
+    this.maintenanceInfo = null;
+    if ('type' in outcome) {
+      this.type = outcome.type;
+      this.lastError = null;
+      return null;
+    }
+    return this.recordError(outcome.error);
   }
 
   /** The probe answered: the instance waits for the wizard. */

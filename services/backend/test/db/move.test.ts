@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/
 import { tempDir } from '../../../../test/helpers/temp.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDriver, type DatabaseDriver } from '../../src/db/drivers/index.ts';
-import { moveDatabase, MoveRefusedError, TargetNotEmptyError } from '../../src/db/move/index.ts';
+import { moveDatabase, MoveRefusedError, MoveVerificationError, TargetNotEmptyError } from '../../src/db/move/index.ts';
 import { definePlugin } from '../../src/plugins/index.ts';
 import { syncPluginSchema } from '../../src/plugins/schema-sync.ts';
 
@@ -106,5 +106,45 @@ describe('moveDatabase (PGlite → PostgreSQL, in process)', () => {
     await source.db.execute(sql`insert into kinds_values (label) values ('later')`);
     await expect(moveDatabase({ source, target })).rejects.toThrow(TargetNotEmptyError);
     await expect(moveDatabase({ source, target })).rejects.toThrow(/is not empty: it has \d+ table\(s\) \(drizzle\.__drizzle_migrations, public\.admin_tokens/);
+  });
+  it("per-statement reads (a running server's move): exact, the source's other queries run between reads, a row changed meanwhile fails the verification", async () => {
+    const answeredDuringMove: number[] = [];
+    const report = await moveDatabase({
+      source,
+      target,
+      sourceReads: 'per-statement',
+      onStage: async (stage) => {
+        if (stage !== 'verifying') return;
+        // One long source transaction would hold this query of the same PGlite until the move ends.
+        const query = source.db.execute(sql`select count(*)::int as n from kinds_values`);
+        const answered = await Promise.race([query.then((result) => (result as unknown as { rows: { n: number }[] }).rows[0]!.n), new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000))]);
+        if (answered !== null) answeredDuringMove.push(answered);
+      },
+    });
+    expect(answeredDuringMove).toEqual([2502]);
+    expect(report.tables.find((table) => table.name === 'public.kinds_values')).toMatchObject({ rows: 2502 });
+    expect(await rowsOf(target)).toEqual(await rowsOf(source));
+    expect(await database.query(`insert into kinds_values (label) values ('new') returning id`)).toEqual([{ id: 2504 }]);
+
+    // Into an empty database again, while something writes the source after its rows were copied.
+    const again = await createTestDatabase();
+    const config = loadConfig({ ...again.env, PERSISTENT_DATA_DIR: folder.path });
+    const second = await openDriver('postgresql', config, console);
+    try {
+      const move = moveDatabase({
+        source,
+        target: second,
+        sourceReads: 'per-statement',
+        onStage: async (stage) => {
+          if (stage === 'verifying') await source.db.execute(sql`update kinds_values set label = 'changed' where id = 1`);
+        },
+      });
+      await expect(move).rejects.toThrow(MoveVerificationError);
+      await expect(move).rejects.toThrow(/public\.kinds_values: same 2502 row\(s\) but different content/);
+      expect(await again.query(`select count(*)::int as n from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`)).toEqual([{ n: 0 }]);
+    } finally {
+      await second.close();
+      await again.drop();
+    }
   });
 });

@@ -20,23 +20,40 @@ export type BackupSource =
  * ON_ERROR_STOP=1` restores it into an empty PostgreSQL 14 or newer; so does restoreBackup.
  */
 export async function writeBackup(source: BackupSource, out: string): Promise<BackupManifest> {
-  return source.type === 'pglite' ? backUpPglite(source.pg, out) : backUpPostgres(source.settings, source.pgDumpPath, out);
+  return streamBackup(source, (_manifest, chunks) => writeStreamAtomic(out, chunks));
 }
 
-async function backUpPglite(client: PGlite, out: string): Promise<BackupManifest> {
-  // The caller holds the database exclusively (the lock file), so the manifest and the dump see the same data.
-  const connection = pgliteConnection(client);
-  const manifest = await collectManifest(connection);
-  await assertNoLineDropped(connection);
+/**
+ * The backup as text chunks, handed to `sink` with the manifest they start with: writeBackup
+ * writes them to a file; a running server streams them to the CLI over its control socket.
+ * The chunks are read from a transaction that ends when `sink` returns.
+ */
+export type BackupSink = (manifest: BackupManifest, chunks: AsyncIterable<string>) => Promise<void>;
+
+export async function streamBackup(source: BackupSource, sink: BackupSink): Promise<BackupManifest> {
+  return source.type === 'pglite' ? backUpPglite(source.pg, sink) : backUpPostgres(source.settings, source.pgDumpPath, sink);
+}
+
+async function backUpPglite(client: PGlite, sink: BackupSink): Promise<BackupManifest> {
   const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
-  let dump: string;
-  try {
-    // pg_dump in WebAssembly returns the whole dump as one file in memory.
-    dump = await (await pgDump({ pg: client, args: DUMP_ARGS })).text();
-  } catch (error) {
-    throw new BackupError(500, 'backup_failed', `pg_dump could not dump the embedded database: ${(error as Error).message}`, { cause: error });
-  }
-  await writeStreamAtomic(out, withHeader(manifest, linesOf([dump])));
+  // One read-only snapshot for the manifest and the dump. A PGlite transaction also holds the
+  // instance's other queries (a running server's requests wait; pg_dump in WebAssembly runs
+  // synchronously anyway), so no statement of the app can land inside pg_dump's session.
+  const { manifest, dump } = await client.transaction(async (tx) => {
+    await tx.query('set transaction isolation level repeatable read, read only');
+    const connection = pgliteConnection(tx);
+    const collected = await collectManifest(connection);
+    await assertNoLineDropped(connection);
+    // pg_dump's own queries go through the transaction; its wire messages straight to the instance.
+    const inTransaction = { query: tx.query.bind(tx), exec: tx.exec.bind(tx), execProtocolRawStream: client.execProtocolRawStream.bind(client) } as unknown as PGlite;
+    try {
+      // pg_dump in WebAssembly returns the whole dump as one file in memory.
+      return { manifest: collected, dump: await (await pgDump({ pg: inTransaction, args: DUMP_ARGS })).text() };
+    } catch (error) {
+      throw new BackupError(500, 'backup_failed', `pg_dump could not dump the embedded database: ${(error as Error).message}`, { cause: error });
+    }
+  });
+  await sink(manifest, withHeader(manifest, linesOf([dump])));
   return manifest;
 }
 
@@ -70,7 +87,7 @@ async function assertNoLineDropped(connection: SqlConnection): Promise<void> {
   }
 }
 
-async function backUpPostgres(settings: PostgresSettings, pgDumpPath: string | undefined, out: string): Promise<BackupManifest> {
+async function backUpPostgres(settings: PostgresSettings, pgDumpPath: string | undefined, sink: BackupSink): Promise<BackupManifest> {
   const client = new pg.Client({ ...settings.connection, application_name: 'groundwork-backup' });
   try {
     await client.connect();
@@ -85,7 +102,7 @@ async function backUpPostgres(settings: PostgresSettings, pgDumpPath: string | u
     await client.query('begin isolation level repeatable read read only');
     const [{ snapshot }] = (await client.query<{ snapshot: string }>('select pg_export_snapshot() as snapshot')).rows as [{ snapshot: string }];
     const manifest = await collectManifest(postgresConnection(client));
-    await writeStreamAtomic(out, withHeader(manifest, pgDumpLines(command, settings, snapshot)));
+    await sink(manifest, withHeader(manifest, pgDumpLines(command, settings, snapshot)));
     await client.query('commit');
     return manifest;
   } finally {

@@ -10,7 +10,8 @@ export interface SqlConnection {
   execute(script: string): Promise<void>;
 }
 
-export function pgliteConnection(client: PGlite): SqlConnection {
+/** A PGlite, or one of its transactions (they answer the same two calls). */
+export function pgliteConnection(client: Pick<PGlite, 'query' | 'exec'>): SqlConnection {
   return {
     type: 'pglite',
     query: async <T>(text: string) => (await client.query<T>(text)).rows,

@@ -59,6 +59,7 @@ export async function openPglite(dataDir: string, { socketPort, log }: PgliteOpt
     type: 'pglite',
     db,
     target: dataDir,
+    pglite: client,
     // In-process: there is no connection to lose.
     connectionLost: () => null,
     async ping(timeoutMs) {

@@ -1,3 +1,4 @@
+import type { PGlite } from '@electric-sql/pglite';
 import type { DatabaseType } from '../../config.ts';
 import type { DatabaseUnavailableError } from '../../errors.ts';
 import type { AppDatabase } from '../index.ts';
@@ -11,6 +12,8 @@ export interface DatabaseDriver {
   readonly db: AppDatabase;
   /** Where the data lives, for messages: "host:port/database" or a folder. */
   readonly target: string;
+  /** PGlite only: the embedded instance itself, for what runs on it directly (pg_dump in WebAssembly). */
+  readonly pglite?: PGlite;
   /** Throws if the database does not answer within `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;
   /** The error as a 503 naming where the database is, when it means the connection was lost; else null. */

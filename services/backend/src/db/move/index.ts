@@ -25,6 +25,15 @@ export interface MoveOptions {
   onStage?(stage: MoveStage): void | Promise<void>;
   /** Rows per batch read from the source and inserted into the target. */
   batchRows?: number;
+  /**
+   * How the source is read. 'snapshot' (the default): one read-only transaction for the whole
+   * move, every table as of one moment. 'per-statement': each read in its own short transaction,
+   * for a running server that blocks its own writes meanwhile; a PGlite source then serves the
+   * server's other queries between two reads instead of holding them for the whole move (a PGlite
+   * transaction holds every other query of its instance). Rows that changed anyway fail the
+   * verification, which reads the source again at the end.
+   */
+  sourceReads?: 'snapshot' | 'per-statement';
 }
 
 export interface MoveReport {
@@ -46,10 +55,20 @@ export async function moveDatabase(options: MoveOptions): Promise<MoveReport> {
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const session = await targetDriver.lock();
   try {
-    // One snapshot of the source for the whole move: every table as of the same moment.
-    return await sourceDriver.db.transaction(
+    const perStatement = options.sourceReads === 'per-statement';
+    const readSource = async <T>(work: (source: Executor) => Promise<T>): Promise<T> => {
+      if (perStatement) return work(shortTransactions(sourceDriver.db));
+      // One snapshot of the source for the whole move: every table as of the same moment.
+      return sourceDriver.db.transaction(
+        async (source) => {
+          await useStableRendering(source);
+          return work(source);
+        },
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      );
+    };
+    return await readSource(
       async (source) => {
-        await useStableRendering(source);
         const sourceTables = await readTables(source);
         return await session.db.transaction(async (target) => {
           await useStableRendering(target);
@@ -83,7 +102,7 @@ export async function moveDatabase(options: MoveOptions): Promise<MoveReport> {
           for (const table of built) {
             const [{ total } = { total: 0 }] = await rowsOf<{ total: number }>(source, `select count(*)::int as total from ${table.qualified}`);
             options.onProgress?.(table.name, 0, Number(total));
-            await copyTable(source, target, table, batchRows, (done) => options.onProgress?.(table.name, done, Number(total)));
+            await copyTable(source, target, table, perStatement ? 'pages' : 'cursor', batchRows, (done) => options.onProgress?.(table.name, done, Number(total)));
           }
           for (const key of foreignKeys) await rowsOf(target, `alter table ${key.table} add constraint ${quoteIdent(key.name)} ${key.definition}`);
           const sequences = await readSequences(target);
@@ -95,11 +114,24 @@ export async function moveDatabase(options: MoveOptions): Promise<MoveReport> {
           return report(tables, sequences.length, false);
         });
       },
-      { isolationLevel: 'repeatable read', accessMode: 'read only' },
     );
   } finally {
     await session.release();
   }
+}
+
+/** Runs every statement in its own short read-only transaction, with the stable renderings the checksums need. */
+function shortTransactions(db: DatabaseDriver['db']): Executor {
+  return {
+    execute: ((query: Parameters<Executor['execute']>[0]) =>
+      db.transaction(
+        async (tx) => {
+          await useStableRendering(tx);
+          return tx.execute(query);
+        },
+        { accessMode: 'read only' },
+      )) as Executor['execute'],
+  };
 }
 
 /** Row count and checksum of every table on both sides; the tables that differ, in words. */
