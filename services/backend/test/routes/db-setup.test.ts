@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startApp, TEST_SETUP_TOKEN, type TestApp } from '../../../../test/helpers/app.ts';
 import { createTestDatabase, TABLES_SQL, type TestDatabase } from '../../../../test/helpers/postgres.ts';
 import { freePort, TcpProxy } from '../../../../test/helpers/tcp-proxy.ts';
+import { withClient } from '../../../../test/support/databases.ts';
 import { SETUP_PHASE_NAMES } from '../../src/schemas/database.ts';
 import { MIGRATION_TAGS } from '../../../../test/helpers/migrations.ts';
 
@@ -148,7 +149,7 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
     try {
       const refused = await t.setUp('postgresql');
       expect(refused.statusCode).toBe(503);
-      expect(refused.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${port}`) });
+      expect(refused.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${port}`), phase: 'connect' });
       expect(refused.json().message).toMatch(/connection refused/);
       expect(existsSync(selectionFile(t))).toBe(false);
       expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'unconfigured', configured: false, detail: refused.json().message });
@@ -180,6 +181,27 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
     }
   });
 
+  it('names the connect phase when PostgreSQL refuses the password at setup, never echoing it', async () => {
+    // A role of its own whose password changes after boot: boot could log in, setup cannot.
+    const role = `${db.name}_role`;
+    await db.query(`create role ${role} login password 'right-secret-Pa55'`);
+    await db.query(`alter database ${db.name} owner to ${role}`);
+    const t = await startApp({ ...db.env, POSTGRES_USER: role, POSTGRES_PASSWORD: 'right-secret-Pa55' });
+    try {
+      await db.query(`alter role ${role} password 'changed-secret-Pa55'`);
+      const failed = await t.setUp('postgresql');
+      expect(failed.statusCode).toBe(503);
+      expect(failed.json()).toEqual({ error: 'database_unavailable', message: expect.stringMatching(/password authentication failed/), phase: 'connect' });
+      expect(failed.body).not.toContain('right-secret-Pa55');
+      expect(existsSync(selectionFile(t))).toBe(false);
+    } finally {
+      await t.close();
+      // A role outlives its database: drop both (afterEach's drop is then a no-op).
+      await db.drop();
+      await withClient(inject('postgresUrl'), (client) => client.query(`drop role ${role}`));
+    }
+  });
+
   it('answers 500 with the migration error, leaves no partial schema, and a retry after the fix succeeds', async () => {
     // A table in the way of the first migration.
     await db.query('create table setup_record (something text)');
@@ -187,7 +209,7 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
     try {
       const failed = await t.setUp('postgresql');
       expect(failed.statusCode).toBe(500);
-      expect(failed.json()).toEqual({ error: 'migration_failed', message: expect.stringMatching(/migration failed: .*setup_record.*already exists/) });
+      expect(failed.json()).toEqual({ error: 'migration_failed', message: expect.stringMatching(/migration failed: .*setup_record.*already exists/), phase: 'migrate' });
       expect(existsSync(selectionFile(t))).toBe(false);
       expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'unconfigured', error: 'A database migration failed; the server log has the details.', detail: failed.json().message });
       // The migration ran in one transaction: nothing of it is left.
@@ -196,6 +218,23 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
 
       await db.query('drop table setup_record');
       expect((await t.setUp('postgresql')).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('POST /api/db/setup when the selection file cannot be written', () => {
+  it('answers 500 storage_error naming the commit phase, and leaves no PGlite folder behind', async () => {
+    const t = await startApp();
+    try {
+      // A folder where the file goes: the atomic rename in the commit phase fails, after the database work.
+      mkdirSync(selectionFile(t));
+      const failed = await t.setUp('pglite');
+      expect(failed.statusCode).toBe(500);
+      expect(failed.json()).toEqual({ error: 'storage_error', message: expect.stringContaining('db.selection.json'), phase: 'commit' });
+      expect(t.app.setupStatus.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });
+      expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
     } finally {
       await t.close();
     }
@@ -218,7 +257,7 @@ describe('POST /api/db/setup when the embedded database is in use', () => {
       const dataDir = placeLockFile(t, process.ppid);
       const response = await t.setUp('pglite');
       expect(response.statusCode).toBe(409);
-      expect(response.json()).toEqual({ error: 'database_locked', message: expect.stringContaining(`PID ${process.ppid}`) });
+      expect(response.json()).toEqual({ error: 'database_locked', message: expect.stringContaining(`PID ${process.ppid}`), phase: 'connect' });
       expect(existsSync(selectionFile(t))).toBe(false);
       expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     } finally {
