@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { freePort, TcpProxy } from '../helpers/tcp-proxy.ts';
+import { SETUP_PHASE_NAMES } from '../../services/backend/src/schemas/database.ts';
 
 describe('PostgreSQL goes away in the middle of a setup', () => {
   let db: TestDatabase;
@@ -22,7 +23,7 @@ describe('PostgreSQL goes away in the middle of a setup', () => {
     await db.drop();
   });
 
-  it.each(['migrate', 'settings', 'plugins'])('during %s: 503 naming host:port, nothing written; the retry succeeds', async (phase) => {
+  it.each(['migrate', 'settings', 'plugins'] as const)('during %s: 503 naming host:port, nothing written; the retry succeeds', async (phase) => {
     const setup = t.setUp('postgresql');
     const deadline = Date.now() + 30_000;
     while (t.app.setupStatus.snapshot().phase !== phase && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
@@ -31,7 +32,9 @@ describe('PostgreSQL goes away in the middle of a setup', () => {
 
     const response = await setup;
     expect(response.statusCode).toBe(503);
-    expect(response.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${proxy.port}`) });
+    expect(response.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${proxy.port}`), phase: expect.any(String) });
+    // The phase that noticed: the one it stopped in, or a later one if that had just finished.
+    expect(SETUP_PHASE_NAMES.indexOf(response.json().phase)).toBeGreaterThanOrEqual(SETUP_PHASE_NAMES.indexOf(phase));
     expect(response.body).not.toContain(db.env.POSTGRES_PASSWORD);
     expect(existsSync(join(t.dataDir, 'db.selection.json'))).toBe(false);
     expect(t.app.setupStatus.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });

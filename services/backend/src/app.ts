@@ -18,6 +18,7 @@ import { securityHeadersPlugin } from './fastify/security-headers.ts';
 import { tokenRateLimitPlugin } from './fastify/token-rate-limit.ts';
 import migrationsRoute from './routes/db/migrations.ts';
 import setupRoute from './routes/db/setup.ts';
+import setupPhasesRoute from './routes/db/setup-phases.ts';
 import testRoute from './routes/db/test.ts';
 import environmentRoute from './routes/db/environment.ts';
 import statusRoute from './routes/db/status.ts';
@@ -73,6 +74,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(healthRoutes, { readiness: core.readiness });
   await app.register(statusRoute, { status: core.status });
   await app.register(setupRoute, { runner: core.runner });
+  await app.register(setupPhasesRoute);
   await app.register(testRoute, { runner: core.runner, config });
   await app.register(environmentRoute, { runner: core.runner, config });
   await app.register(migrationsRoute, { active: core.active });

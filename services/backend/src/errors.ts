@@ -1,9 +1,14 @@
+import type { PhaseName } from './schemas/database.ts';
+
 /**
  * Every error a client sees has one shape: `{ error: <code>, message: <plain words> }`.
  * Code that wants a specific HTTP answer throws an AppError; anything else becomes a 500
  * whose details stay in the log.
  */
 export class AppError extends Error {
+  /** The setup phase this error stopped, set by the setup runner; the error body names it. */
+  phase?: PhaseName;
+
   constructor(
     readonly statusCode: number,
     readonly code: string,

@@ -197,7 +197,7 @@ describe('state files the server does not write itself', () => {
 
     const setup = await t.setUp('postgresql');
     expect(setup.statusCode).toBe(500);
-    expect(setup.json()).toEqual({ error: 'storage_error', message: expect.stringContaining(`${file} is not trusted: ${says}`) });
+    expect(setup.json()).toEqual({ error: 'storage_error', message: expect.stringContaining(`${file} is not trusted: ${says}`), phase: 'settings' });
     expect(setup.json().message).toContain(fix(file));
     expect(t.logs.join('')).not.toContain(key);
     expect(existsSync(join(folder.path, 'db.selection.json'))).toBe(false);

@@ -31,6 +31,17 @@ export function mockFetch(answer: (call: FetchCall) => Answer | Promise<Answer>)
 
 export const UNCONFIGURED = { configured: false, initialized: false, dialect: null, type: null, state: 'unconfigured' };
 
+/** GET /api/db/setup/phases, worded unlike any label in the front end: what shows must come from here. */
+export const PHASES = {
+  phases: [
+    { name: 'connect', label: 'Reach the database (server words)' },
+    { name: 'migrate', label: 'Build the tables (server words)' },
+    { name: 'settings', label: 'Load the settings (server words)' },
+    { name: 'plugins', label: 'Ready the plugins (server words)' },
+    { name: 'commit', label: 'Record the choice (server words)' },
+  ],
+};
+
 /** A promise with its resolve function, to answer a request when the test says so. */
 export function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
   let resolve!: (value: T) => void;

@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryHistory, createRouter } from 'vue-router';
 import SetupView from '../src/views/SetupView.vue';
-import { mockFetch, UNCONFIGURED, type FetchCall } from './fetch-mock';
+import { mockFetch, PHASES, UNCONFIGURED, type FetchCall } from './fetch-mock';
 
 const ENVIRONMENT = { postgresql: { configured: true, host: 'db.internal', port: 5432, database: 'groundwork', user: 'app', ssl: false } };
 const RESULT = { message: 'The embedded PGlite database is set up and ready.', restart_required: false, database_type: 'pglite', admin_token: 'gwa_once' };
@@ -30,6 +30,7 @@ function server(overrides: Partial<Record<string, (call: FetchCall) => { status:
     if (override) return override(call);
     if (call.url === '/api/db/environment') return { status: 200, body: ENVIRONMENT };
     if (call.url === '/api/db/setup') return { status: 200, body: RESULT };
+    if (call.url === '/api/db/setup/phases') return { status: 200, body: PHASES };
     return { status: 200, body: UNCONFIGURED };
   });
 }

@@ -1,4 +1,4 @@
-import { flushPromises, mount } from '@vue/test-utils';
+import { enableAutoUnmount, flushPromises, mount } from '@vue/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryHistory, createRouter } from 'vue-router';
 import StatusView from '../src/views/StatusView.vue';
@@ -83,6 +83,9 @@ beforeEach(() => {
   sessionStorage.clear();
   localStorage.clear();
 });
+
+// A view left mounted keeps polling: its calls would land in the next test's counts (or on a real socket).
+enableAutoUnmount(afterEach);
 
 afterEach(() => {
   vi.useRealTimers();

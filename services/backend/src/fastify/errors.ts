@@ -28,13 +28,13 @@ const VALIDATION_PARTS: Record<string, { code: string; where: string }> = {
 };
 
 /**
- * One error shape everywhere: `{ error, message }`. Client mistakes are 400 with the field and the rule;
+ * One error shape everywhere: `{ error, message }` (and `phase` when a setup failed in one). Client mistakes are 400 with the field and the rule;
  * AppErrors keep their status; anything unexpected is a 500 whose details stay in the log.
  */
 export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      return reply.status(error.statusCode).send({ error: error.code, message: error.message });
+      return reply.status(error.statusCode).send({ error: error.code, message: error.message, ...(error.phase && { phase: error.phase }) });
     }
     if (error.validation) {
       const part = VALIDATION_PARTS[error.validationContext ?? 'body'] ?? VALIDATION_PARTS.body!;

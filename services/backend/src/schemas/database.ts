@@ -16,6 +16,23 @@ export const DatabaseTypeSchema = Type.Enum(DATABASE_TYPES, {
 export const SETUP_PHASE_NAMES = ['connect', 'migrate', 'settings', 'plugins', 'commit'] as const;
 export type PhaseName = (typeof SETUP_PHASE_NAMES)[number];
 
+/** GET /api/db/setup/phases: the phases in the order they run, for the wizard to show. */
+export const SetupPhasesSchema = Type.Object(
+  {
+    phases: Type.Array(
+      Type.Object(
+        {
+          name: Type.Enum(SETUP_PHASE_NAMES, { description: 'As GET /api/db/status reports it in `phase`, and a failed setup in its error body.' }),
+          label: Type.String({ description: 'What the phase does, in words for a person.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SetupPhases = Static<typeof SetupPhasesSchema>;
+
 export const SETUP_STATES = ['unconfigured', 'setting_up', 'ready', 'error', 'maintenance'] as const;
 export type SetupState = (typeof SETUP_STATES)[number];
 
@@ -64,7 +81,7 @@ export const DatabaseChoiceSchema = Type.Object({ type: DatabaseTypeSchema }, { 
 export const SetupResultSchema = Type.Object(
   {
     message: Type.String(),
-    restart_required: Type.Boolean(),
+    restart_required: Type.Boolean({ description: 'Always false: the instance uses the database at once. Kept in the contract for clients that read it.' }),
     database_type: DatabaseTypeSchema,
     admin_token: Type.Optional(Type.String({ description: 'The admin API token, shown this once. Only its hash is stored.' })),
     adopted: Type.Optional(

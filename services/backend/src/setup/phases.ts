@@ -66,6 +66,8 @@ export class SetupRun {
 
 export interface SetupPhase {
   readonly name: PhaseName;
+  /** What the phase does, in the words the wizard shows (GET /api/db/setup/phases). */
+  readonly label: string;
   /**
    * Runs inside the schema transaction, which holds the schema lock (a transaction-scoped advisory
    * lock on PostgreSQL): consecutive exclusive phases share one transaction, committed after the last.
@@ -82,12 +84,14 @@ export interface SetupPhase {
 export const SETUP_PHASES = [
   {
     name: 'connect',
+    label: 'Connect to the database',
     async run(run) {
       run.driver = await openDriver(run.type, run.config, run.log);
     },
   },
   {
     name: 'migrate',
+    label: 'Create and update the tables',
     exclusive: true,
     async run(run) {
       try {
@@ -100,6 +104,7 @@ export const SETUP_PHASES = [
   },
   {
     name: 'settings',
+    label: 'Prepare the settings',
     exclusive: true,
     async run(run) {
       await run.settings.prepare(run.exclusive.db, run.driver);
@@ -108,6 +113,7 @@ export const SETUP_PHASES = [
   {
     // After the core migrations, in the same transaction: each plugin's tables in a savepoint of its own.
     name: 'plugins',
+    label: 'Prepare the plugins',
     exclusive: true,
     async run(run) {
       await run.plugins.syncSchemas(run.exclusive.db);
@@ -119,6 +125,7 @@ export const SETUP_PHASES = [
     // no setup ever replaces a live admin token. The selection file is written last: it exists
     // only for a database that is fully set up.
     name: 'commit',
+    label: 'Save the choice',
     exclusive: true,
     firstTimeOnly: true,
     async run(run) {
@@ -143,7 +150,7 @@ export const SETUP_PHASES = [
   },
 ] as const satisfies readonly SetupPhase[];
 
-// The API lists the phases (schemas/database.ts) and the wizard shows them in that order: same names, same order.
+// The API's schemas name the phases too (schemas/database.ts: status, errors): same names, same order.
 type NamesOf<Phases> = { -readonly [K in keyof Phases]: Phases[K] extends { name: infer Name } ? Name : never };
 type Names = NamesOf<typeof SETUP_PHASES>;
 type ApiNames = [...typeof SETUP_PHASE_NAMES];

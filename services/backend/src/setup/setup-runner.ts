@@ -118,8 +118,10 @@ export class SetupRunner {
     const { status, active, token, settings, plugins, log, observer } = this.parts;
     const phases = SETUP_PHASES.filter((phase) => run.mode === 'first-time' || !('firstTimeOnly' in phase));
     const started = performance.now();
+    let current: PhaseName | undefined;
     try {
       for (const phase of phases) {
+        current = phase.name;
         status.enterPhase(phase.name);
         const exclusive = 'exclusive' in phase && phase.exclusive;
         if (exclusive && !run.session) run.session = await beginSchemaWork(run, observer);
@@ -136,6 +138,8 @@ export class SetupRunner {
       // A connection lost in any phase is the database being unavailable (503), not a bug (500).
       const failure = (!(error instanceof AppError) && run.hasDriver && run.driver.connectionLost(error)) || error;
       await this.rollBack(run, failure);
+      // The answer names the phase that failed, so the wizard need not guess it from the code.
+      if (failure instanceof AppError) failure.phase = current;
       throw failure;
     }
     active.activate(run.driver);

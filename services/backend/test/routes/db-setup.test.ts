@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startApp, TEST_SETUP_TOKEN, type TestApp } from '../../../../test/helpers/app.ts';
 import { createTestDatabase, TABLES_SQL, type TestDatabase } from '../../../../test/helpers/postgres.ts';
 import { freePort, TcpProxy } from '../../../../test/helpers/tcp-proxy.ts';
+import { withClient } from '../../../../test/support/databases.ts';
 import { SETUP_PHASE_NAMES } from '../../src/schemas/database.ts';
 import { MIGRATION_TAGS } from '../../../../test/helpers/migrations.ts';
 
@@ -118,13 +119,14 @@ describe('POST /api/db/setup refuses bad requests and writes nothing', () => {
     { name: 'oversized body', headers: json, payload: JSON.stringify({ type: 'pglite', pad: 'x'.repeat(5000) }), status: 400, error: 'body_too_large', says: /too large/ },
     { name: 'no token', headers: { 'content-type': 'application/json' }, payload: '{"type":"pglite"}', status: 401, error: 'setup_token_required', says: /X-Setup-Token/ },
     { name: 'wrong token', headers: { ...json, 'x-setup-token': 'not-the-token-at-all' }, payload: '{"type":"pglite"}', status: 401, error: 'invalid_setup_token', says: /wrong/ },
-    { name: 'postgresql without settings', headers: json, payload: '{"type":"postgresql"}', status: 400, error: 'postgresql_not_configured', says: /DATABASE_URL/ },
+    // Found when the connect phase opens the driver: the answer names that phase.
+    { name: 'postgresql without settings', headers: json, payload: '{"type":"postgresql"}', status: 400, error: 'postgresql_not_configured', says: /DATABASE_URL/, phase: 'connect' },
   ];
 
-  it.each(cases)('$name → $status $error', async ({ headers, payload, status, error, says }) => {
+  it.each(cases)('$name → $status $error', async ({ headers, payload, status, error, says, phase }) => {
     const response = await t.app.inject({ method: 'POST', url: '/api/db/setup', headers, payload });
     expect(response.statusCode).toBe(status);
-    expect(response.json()).toEqual({ error, message: expect.stringMatching(says) });
+    expect(response.json()).toEqual({ error, message: expect.stringMatching(says), ...(phase && { phase }) });
     expect(existsSync(selectionFile(t))).toBe(false);
     expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
     expect(t.app.setupStatus.snapshot().state).toBe('unconfigured');
@@ -148,7 +150,7 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
     try {
       const refused = await t.setUp('postgresql');
       expect(refused.statusCode).toBe(503);
-      expect(refused.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${port}`) });
+      expect(refused.json()).toEqual({ error: 'database_unavailable', message: expect.stringContaining(`127.0.0.1:${port}`), phase: 'connect' });
       expect(refused.json().message).toMatch(/connection refused/);
       expect(existsSync(selectionFile(t))).toBe(false);
       expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'unconfigured', configured: false, detail: refused.json().message });
@@ -180,6 +182,27 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
     }
   });
 
+  it('names the connect phase when PostgreSQL refuses the password at setup, never echoing it', async () => {
+    // A role of its own whose password changes after boot: boot could log in, setup cannot.
+    const role = `${db.name}_role`;
+    await db.query(`create role ${role} login password 'right-secret-Pa55'`);
+    await db.query(`alter database ${db.name} owner to ${role}`);
+    const t = await startApp({ ...db.env, POSTGRES_USER: role, POSTGRES_PASSWORD: 'right-secret-Pa55' });
+    try {
+      await db.query(`alter role ${role} password 'changed-secret-Pa55'`);
+      const failed = await t.setUp('postgresql');
+      expect(failed.statusCode).toBe(503);
+      expect(failed.json()).toEqual({ error: 'database_unavailable', message: expect.stringMatching(/password authentication failed/), phase: 'connect' });
+      expect(failed.body).not.toContain('right-secret-Pa55');
+      expect(existsSync(selectionFile(t))).toBe(false);
+    } finally {
+      await t.close();
+      // A role outlives its database: drop both (afterEach's drop is then a no-op).
+      await db.drop();
+      await withClient(inject('postgresUrl'), (client) => client.query(`drop role ${role}`));
+    }
+  });
+
   it('answers 500 with the migration error, leaves no partial schema, and a retry after the fix succeeds', async () => {
     // A table in the way of the first migration.
     await db.query('create table setup_record (something text)');
@@ -187,7 +210,7 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
     try {
       const failed = await t.setUp('postgresql');
       expect(failed.statusCode).toBe(500);
-      expect(failed.json()).toEqual({ error: 'migration_failed', message: expect.stringMatching(/migration failed: .*setup_record.*already exists/) });
+      expect(failed.json()).toEqual({ error: 'migration_failed', message: expect.stringMatching(/migration failed: .*setup_record.*already exists/), phase: 'migrate' });
       expect(existsSync(selectionFile(t))).toBe(false);
       expect(t.app.setupStatus.snapshot(true)).toMatchObject({ state: 'unconfigured', error: 'A database migration failed; the server log has the details.', detail: failed.json().message });
       // The schema work ran in one transaction: nothing of it is left, Drizzle's bookkeeping included.
@@ -196,6 +219,23 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
 
       await db.query('drop table setup_record');
       expect((await t.setUp('postgresql')).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('POST /api/db/setup when the selection file cannot be written', () => {
+  it('answers 500 storage_error naming the commit phase, and leaves no PGlite folder behind', async () => {
+    const t = await startApp();
+    try {
+      // A folder where the file goes: the atomic rename in the commit phase fails, after the database work.
+      mkdirSync(selectionFile(t));
+      const failed = await t.setUp('pglite');
+      expect(failed.statusCode).toBe(500);
+      expect(failed.json()).toEqual({ error: 'storage_error', message: expect.stringContaining('db.selection.json'), phase: 'commit' });
+      expect(t.app.setupStatus.snapshot()).toMatchObject({ state: 'unconfigured', configured: false });
+      expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
     } finally {
       await t.close();
     }
@@ -218,7 +258,7 @@ describe('POST /api/db/setup when the embedded database is in use', () => {
       const dataDir = placeLockFile(t, process.ppid);
       const response = await t.setUp('pglite');
       expect(response.statusCode).toBe(409);
-      expect(response.json()).toEqual({ error: 'database_locked', message: expect.stringContaining(`PID ${process.ppid}`) });
+      expect(response.json()).toEqual({ error: 'database_locked', message: expect.stringContaining(`PID ${process.ppid}`), phase: 'connect' });
       expect(existsSync(selectionFile(t))).toBe(false);
       expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     } finally {

@@ -20,6 +20,7 @@ describe('a first PGlite setup that fails after the database was created', () =>
 
     const failed = await t.setUp('pglite');
     expect(failed.statusCode).toBe(500);
+    expect(failed.json()).toMatchObject({ error: 'storage_error', phase: 'settings' });
     expect(t.logs.some((line) => line.includes('"phase":"migrate"') && line.includes('setup phase done'))).toBe(true);
     expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
     expect(existsSync(join(t.dataDir, 'db.selection.json'))).toBe(false);

@@ -11,7 +11,9 @@ import type {
   PhaseName,
   PluginView,
   SettingsGroup,
+  SetupPhases,
   SetupResult,
+  SetupState,
 } from '../../../backend/src/schemas/api.ts';
 
 export type {
@@ -25,19 +27,23 @@ export type {
   SettingsGroup,
   SetupResult,
 };
-export type { PluginStatus, SettingView, SetupState } from '../../../backend/src/schemas/api.ts';
+export type { PluginStatus, SettingView } from '../../../backend/src/schemas/api.ts';
+export type { SetupState };
+/** One phase of setup as the server lists it: its name and the words to show. */
+export type SetupPhaseInfo = SetupPhases['phases'][number];
 
-/** The phases of setup, in the order the server runs them (GET /api/db/status reports the current one). */
-export const SETUP_PHASES = ['connect', 'migrate', 'settings', 'plugins', 'commit'] as const satisfies readonly PhaseName[];
-// Every phase the server can report is listed above.
-export type EveryPhaseListed = MustBeNever<Exclude<PhaseName, (typeof SETUP_PHASES)[number]>>;
-type MustBeNever<T extends never> = T;
+/** A setup state in words ("setting up"), as the server's own messages say it. */
+export function describeState(state: SetupState): string {
+  return state.replace('_', ' ');
+}
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Set when a setup failed in one of its phases: the server names the phase. */
+    readonly phase?: PhaseName,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -63,7 +69,7 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
     throw new ApiError(0, 'network_error', 'Could not reach the server. Check that it is running.');
   }
   const body: unknown = await response.json().catch(() => null);
-  if (!response.ok && isErrorBody(body)) throw new ApiError(response.status, body.error, body.message);
+  if (!response.ok && isErrorBody(body)) throw new ApiError(response.status, body.error, body.message, body.phase);
   if (!response.ok || body === null) {
     throw new ApiError(response.status, 'bad_response', `The server gave an unexpected answer (HTTP ${response.status}).`);
   }
@@ -80,6 +86,11 @@ export function setUp(type: DatabaseType, token: string): Promise<SetupResult> {
     headers: { 'Content-Type': 'application/json', 'X-Setup-Token': token },
     body: JSON.stringify({ type }),
   });
+}
+
+/** The phases of setup in the order the server runs them, with their labels. */
+export async function getSetupPhases(): Promise<SetupPhaseInfo[]> {
+  return (await request<SetupPhases>('/api/db/setup/phases')).phases;
 }
 
 /** Checks that the database answers, without setting anything up. */
