@@ -169,7 +169,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
       await db.query('drop schema drizzle cascade; drop schema public cascade; create schema public');
       await withClient(db.url, (client) => migrate(drizzle({ client }), { migrationsFolder: older.path }));
       const before = await t.app.inject('/api/db/migrations');
-      expect(before.json()).toEqual({ applied: MIGRATION_TAGS.slice(0, -1), pending: [newest] });
+      expect(before.json()).toEqual({ applied: MIGRATION_TAGS.slice(0, -1), pending: [newest], unknown: [], schema: 'current' });
     } finally {
       await t.close();
       older.remove();
@@ -181,7 +181,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
 
     const after = await startApp(env, { dataDir: folder.path });
     try {
-      expect((await after.app.inject('/api/db/migrations')).json()).toEqual({ applied: MIGRATION_TAGS, pending: [] });
+      expect((await after.app.inject('/api/db/migrations')).json()).toEqual({ applied: MIGRATION_TAGS, pending: [], unknown: [], schema: 'current' });
     } finally {
       await after.close();
     }

@@ -47,7 +47,7 @@ describe.each(['pglite', 'postgresql'] as const)('a %s server set up through HTT
     expect(status).toEqual({ configured: true, initialized: true, dialect: 'postgresql', type, state: 'ready' });
     expect(existsSync(tokenFile)).toBe(false);
     expect(server.logs.join('\n')).not.toContain('setup?token=');
-    expect((await server.get('/api/db/migrations')).body).toEqual({ applied: MIGRATION_TAGS, pending: [] });
+    expect((await server.get('/api/db/migrations')).body).toEqual({ applied: MIGRATION_TAGS, pending: [], unknown: [], schema: 'current' });
     // The same single row: boot found nothing pending and applied nothing.
     if (db) expect(await db.query(MIGRATIONS_SQL)).toEqual(rowsBefore);
   });

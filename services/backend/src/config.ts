@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { DEFAULT_PERSISTENT_DATA_DIR, DEFAULT_PLUGINS_DIR } from './paths.ts';
@@ -39,6 +40,8 @@ export const EnvSchema = Type.Object({
   PGLITE_SOCKET_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   METRICS_ENABLED: Type.Boolean({ default: false }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  /** For tests only: another migrations folder than the release's drizzle/ (read by paths.ts). */
+  GROUNDWORK_MIGRATIONS_DIR: Type.Optional(Type.String({ minLength: 1 })),
 });
 type Env = Static<typeof EnvSchema>;
 
@@ -145,6 +148,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   if (valid.PGLITE_SOCKET_PORT === valid.PORT) {
     problems.push(`PGLITE_SOCKET_PORT must differ from PORT (both are ${valid.PORT}): the HTTP server already listens there.`);
+  }
+  if (valid.GROUNDWORK_MIGRATIONS_DIR && !existsSync(join(resolve(valid.GROUNDWORK_MIGRATIONS_DIR), 'meta', '_journal.json'))) {
+    problems.push(`GROUNDWORK_MIGRATIONS_DIR (for tests only) must be a migrations folder with meta/_journal.json; ${resolve(valid.GROUNDWORK_MIGRATIONS_DIR)} has none.`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -52,6 +52,13 @@ export class MigrationFailedError extends AppError {
   }
 }
 
+/** The database applied migrations in another order, or ones this release lacks before ones it has. */
+export class SchemaDivergedError extends AppError {
+  constructor(message: string) {
+    super(409, 'schema_diverged', message);
+  }
+}
+
 export class StorageError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(500, 'storage_error', message, options);
@@ -77,6 +84,7 @@ const PUBLIC_MESSAGES: Record<string, string> = {
   storage_error: 'The persistent data folder (PERSISTENT_DATA_DIR) cannot be used',
   encryption_key_error: 'The settings encryption key is missing or does not match this database',
   migration_failed: 'A database migration failed',
+  schema_diverged: "The database's migration history differs from this release's",
   selection_invalid: 'db.selection.json is not valid. Fix it or remove it to run setup again',
   postgresql_not_configured: 'The server has no PostgreSQL settings',
   move_failed: 'The last move to another database failed; this instance stays on its database',

@@ -111,6 +111,7 @@ describe('loadConfig', () => {
     [{ METRICS_ENABLED: 'yes' }, /METRICS_ENABLED must be boolean/],
     [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN must be at least 16 characters long/],
     [{ METRICS_TOKEN: 'abcdabcdabcdabcdabcd' }, /METRICS_TOKEN is too easy to guess.*openssl rand/],
+    [{ GROUNDWORK_MIGRATIONS_DIR: '/nonexistent/migrations' }, /GROUNDWORK_MIGRATIONS_DIR \(for tests only\) must be a migrations folder with meta\/_journal.json; \/nonexistent\/migrations has none/],
   ])('refuses %o with a message that says what to do', (env, expected) => {
     expect(problemsOf(env).join('\n')).toMatch(expected);
   });

@@ -111,6 +111,13 @@ describe('StatusView', () => {
     expect(wrapper.get('.warning').text()).toContain('0001_settings');
   });
 
+  it('says when a newer release has migrated the database (a rolling upgrade)', async () => {
+    const unknown = ['unknown (generated 2026-11-26T10:00:00.000Z, hash 0123456789ab)'];
+    server({ '/api/db/migrations': () => ({ status: 200, body: { applied: ['0000_initial', ...unknown], pending: [], unknown, schema: 'ahead' } }) });
+    const wrapper = await mountStatus();
+    expect(wrapper.get('.warning').text()).toContain('A newer release has migrated this database');
+  });
+
   it('asks for nothing but the status before the database is ready', async () => {
     const calls = server({ '/api/db/status': () => ({ status: 200, body: UNCONFIGURED }) });
     sessionStorage.setItem(TOKEN_KEY, 'gwa_good');

@@ -4,6 +4,8 @@ import { asc, sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { bigint, pgSchema, serial, text } from 'drizzle-orm/pg-core';
 import { MIGRATIONS_DIR } from '../paths.ts';
+import { SchemaDivergedError } from '../errors.ts';
+import type { MigrationsList } from '../schemas/database.ts';
 import type { AppDatabase } from './index.ts';
 
 // Drizzle's own bookkeeping table. Declared here, not in ./schema, so drizzle-kit never manages it.
@@ -19,15 +21,63 @@ export interface JournalEntry {
 }
 
 /** Drizzle's record of applied migrations, matched to the tags of this release's journal. */
-export async function listMigrations(db: AppDatabase): Promise<{ applied: string[]; pending: string[] }> {
-  // Drizzle keys each applied migration by the time it was generated (the journal's `when`).
-  const rows = await db.select({ createdAt: drizzleMigrations.createdAt }).from(drizzleMigrations).orderBy(asc(drizzleMigrations.id));
-  const appliedMillis = rows.map((row) => Number(row.createdAt));
+export async function listMigrations(db: AppDatabase): Promise<MigrationsList> {
+  const rows = await appliedRows(db);
   const journal = readJournal();
-  const tagOf = (millis: number) => journal.find((entry) => entry.when === millis)?.tag ?? `unknown (generated ${new Date(millis).toISOString()})`;
-  const applied = appliedMillis.map(tagOf);
-  const pending = journal.filter((entry) => !appliedMillis.includes(entry.when)).map((entry) => entry.tag);
-  return { applied, pending };
+  const known = new Set(journal.map((entry) => entry.when));
+  const applied = rows.map((row) => journal.find((entry) => entry.when === row.createdAt)?.tag ?? unknownLabel(row));
+  const pending = journal.filter((entry) => !rows.some((row) => row.createdAt === entry.when)).map((entry) => entry.tag);
+  const unknown = rows.filter((row) => !known.has(row.createdAt)).map(unknownLabel);
+  return { applied, pending, unknown, schema: compareWithJournal(rows, journal).schema === 'ahead' ? 'ahead' : 'current' };
+}
+
+export interface AppliedRow {
+  createdAt: number;
+  hash: string;
+}
+
+/** How the database's applied migrations relate to this release's journal. */
+export type SchemaComparison =
+  | { schema: 'current'; pending: number }
+  /** A newer release applied migrations this code does not know (a rolling upgrade): no schema work here. */
+  | { schema: 'ahead'; unknown: string[] };
+
+/**
+ * Drizzle applies by `created_at` (the journal's `when`), so both lists must agree as far as the
+ * shorter one goes: the database is this release's prefix (pending migrations follow) or this
+ * release is the database's prefix (a newer release ran). Anything else is a diverged history.
+ */
+export function compareWithJournal(rows: AppliedRow[], journal: JournalEntry[]): SchemaComparison {
+  const shared = Math.min(rows.length, journal.length);
+  for (let index = 0; index < shared; index++) {
+    const row = rows[index]!;
+    const entry = journal[index]!;
+    if (row.createdAt === entry.when) continue;
+    const inCode = journal.find((candidate) => candidate.when === row.createdAt);
+    throw new SchemaDivergedError(
+      inCode
+        ? `The database has not applied ${entry.tag}, which this release ships before ${inCode.tag}, yet it has applied ${inCode.tag} (${hashLabel(row)}) and the migrations after it. Its migration history has diverged from this release's; deploy the release that made it.`
+        : `The database has applied a migration this release does not know, ${unknownLabel(row)}, where this release has ${entry.tag}. Its migration history has diverged from this release's; deploy the release that made it.`,
+    );
+  }
+  if (rows.length > journal.length) return { schema: 'ahead', unknown: rows.slice(journal.length).map(unknownLabel) };
+  return { schema: 'current', pending: journal.length - rows.length };
+}
+
+function unknownLabel(row: AppliedRow): string {
+  return `unknown (generated ${new Date(row.createdAt).toISOString()}, ${hashLabel(row)})`;
+}
+
+function hashLabel(row: AppliedRow): string {
+  return `hash ${row.hash.slice(0, 12)}`;
+}
+
+async function appliedRows(db: AppDatabase): Promise<AppliedRow[]> {
+  const rows = await db
+    .select({ createdAt: drizzleMigrations.createdAt, hash: drizzleMigrations.hash })
+    .from(drizzleMigrations)
+    .orderBy(asc(drizzleMigrations.createdAt), asc(drizzleMigrations.id));
+  return rows.map((row) => ({ createdAt: Number(row.createdAt), hash: row.hash }));
 }
 
 // The journal ships with the release and cannot change while the process runs: read it once.
@@ -44,17 +94,18 @@ export function readJournal(): JournalEntry[] {
  * `drizzle-orm`'s migrate() and this one recognise each other's work. Drizzle's own migrator opens
  * a transaction of its own, which cannot sit inside the one holding the schema lock.
  */
-export async function applyMigrations(db: AppDatabase): Promise<void> {
+export async function applyMigrations(db: AppDatabase): Promise<SchemaComparison> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
   await db.execute(sql`create schema if not exists "drizzle"`);
   await db.execute(sql`create table if not exists "drizzle"."__drizzle_migrations" (id serial primary key, hash text not null, created_at bigint)`);
-  const [last] = await db.select({ createdAt: drizzleMigrations.createdAt }).from(drizzleMigrations).orderBy(sql`created_at desc`).limit(1);
-  const pending = migrations.filter((migration) => !last || Number(last.createdAt) < migration.folderMillis);
-  if (pending.length === 0) return;
+  const comparison = compareWithJournal(await appliedRows(db), readJournal());
+  if (comparison.schema === 'ahead' || comparison.pending === 0) return comparison;
+  const pending = migrations.slice(migrations.length - comparison.pending);
   await db.transaction(async (tx) => {
     for (const migration of pending) {
       for (const statement of migration.sql) await tx.execute(sql.raw(statement));
       await tx.insert(drizzleMigrations).values({ hash: migration.hash, createdAt: migration.folderMillis });
     }
   });
+  return comparison;
 }

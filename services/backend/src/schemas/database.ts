@@ -126,6 +126,10 @@ export const MigrationsListSchema = Type.Object(
   {
     applied: Type.Array(Type.String(), { description: 'Tags of applied migrations, oldest first.' }),
     pending: Type.Array(Type.String(), { description: 'Tags of migrations in this release not yet applied.' }),
+    unknown: Type.Array(Type.String(), { description: 'Applied migrations this release does not know (a newer release made them), with when they were generated and their hash.' }),
+    schema: Type.Union([Type.Literal('current'), Type.Literal('ahead')], {
+      description: '`ahead`: a newer release has migrated the database (a rolling upgrade); this one does no schema work and keeps serving.',
+    }),
   },
   { additionalProperties: false },
 );

@@ -95,7 +95,13 @@ export const SETUP_PHASES = [
     exclusive: true,
     async run(run) {
       try {
-        await run.exclusive.migrate();
+        const comparison = await run.exclusive.migrate();
+        if (comparison.schema === 'ahead') {
+          run.log.warn(
+            { unknownMigrations: comparison.unknown },
+            `The database is ahead of this release: a newer release applied ${comparison.unknown.join(', ')}. No migrations run here; this replica keeps serving until it is upgraded (GET /api/db/migrations shows schema "ahead").`,
+          );
+        }
       } catch (error) {
         if (error instanceof AppError) throw error;
         throw run.driver.connectionLost(error) ?? new MigrationFailedError(`A database migration failed: ${rootMessage(error)}`, { cause: error });

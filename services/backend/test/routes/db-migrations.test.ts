@@ -18,7 +18,7 @@ describe('GET /api/db/migrations', () => {
     expect((await t.setUp('pglite')).statusCode).toBe(200);
     const listed = await t.app.inject('/api/db/migrations');
     expect(listed.statusCode).toBe(200);
-    expect(listed.json()).toEqual({ applied: MIGRATION_TAGS, pending: [] });
+    expect(listed.json()).toEqual({ applied: MIGRATION_TAGS, pending: [], unknown: [], schema: 'current' });
   });
 
   it('keeps unknown /api paths a 404 in the one error shape', async () => {

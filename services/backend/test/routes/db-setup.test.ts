@@ -223,6 +223,26 @@ describe('POST /api/db/setup when PostgreSQL fails', () => {
       await t.close();
     }
   });
+
+  it('answers 409 schema_diverged naming both sides when the database applied a migration this release does not know, before one it has', async () => {
+    const first = MIGRATION_TAGS[0]!;
+    await db.query('create schema drizzle; create table drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)');
+    // A migration of another branch, generated (and applied) before this release's first one.
+    await db.query('insert into drizzle.__drizzle_migrations (hash, created_at) values ($1, 1000)', ['0123456789abcdef0123']);
+    const t = await startApp(db.env);
+    try {
+      const refused = await t.setUp('postgresql');
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toEqual({
+        error: 'schema_diverged',
+        message: expect.stringContaining(`unknown (generated 1970-01-01T00:00:01.000Z, hash 0123456789ab), where this release has ${first}`),
+        phase: 'migrate',
+      });
+      expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: 1 }]);
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe('POST /api/db/setup when the selection file cannot be written', () => {

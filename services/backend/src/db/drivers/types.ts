@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { DatabaseType } from '../../config.ts';
 import type { DatabaseUnavailableError } from '../../errors.ts';
 import type { AppDatabase } from '../index.ts';
+import type { SchemaComparison } from '../migrations.ts';
 
 /**
  * What setup needs from a database, whichever driver is behind it.
@@ -64,8 +65,8 @@ export interface ExclusiveSession {
 export interface SchemaTransaction {
   /** A database bound to the open transaction: `db.transaction()` on it makes a savepoint. */
   readonly db: AppDatabase;
-  /** Applies pending migrations inside the transaction (Drizzle's bookkeeping, see applyMigrations). */
-  migrate(): Promise<void>;
+  /** Applies pending migrations inside the transaction (Drizzle's bookkeeping, see applyMigrations); none when the database is ahead. */
+  migrate(): Promise<SchemaComparison>;
   /** Commits and ends: the lock goes with the transaction. */
   commit(): Promise<void>;
   /** Rolls back everything done in it and ends; never throws. */
