@@ -33,13 +33,14 @@ export async function loadPlugins(folder: string, reservedNames: readonly string
     if (file === path && pluginEntry(folder, source) !== path) continue;
     let plugin: GroundworkPlugin;
     try {
+      // Its import of the API's .ts sources would load a second copy of the core beside the compiled one.
+      if (RUNNING_COMPILED && file.endsWith('.ts')) throw new Error('the compiled server loads JavaScript plugins only: compile it to .js (docs/plugins.md)');
       plugin = ((await import(pathToFileURL(file).href)) as { default?: GroundworkPlugin }).default as GroundworkPlugin;
       if (!plugin || typeof plugin.id !== 'string' || typeof plugin.tables !== 'object') {
         throw new Error('its default export is not a plugin: export default definePlugin({ … })');
       }
     } catch (error) {
-      const hint = RUNNING_COMPILED && file.endsWith('.ts') ? ' (the compiled server loads JavaScript: compile the plugin to .js, see docs/plugins.md)' : '';
-      refused.push({ id: source, message: `Plugin ${source} (${file}) could not be loaded: ${(error as Error).message}${hint}` });
+      refused.push({ id: source, message: `Plugin ${source} (${file}) could not be loaded: ${(error as Error).message}` });
       continue;
     }
     if (plugins.some((other) => other.id === plugin.id)) {
