@@ -38,6 +38,14 @@ describe('Dockerfile', () => {
     expect(args('RUN').some((run) => /npm run build|npm ci --no-audit/.test(run))).toBe(false);
   });
 
+  it('runs the compiled server with plain node on the current Node LTS, no TypeScript in the runtime stage', () => {
+    for (const stage of stages) expect(stage[0]!.args).toMatch(/^node:24-bookworm-slim\b/);
+    expect(args('CMD')).toEqual(['["node", "services/backend/dist/src/server.js"]']);
+    expect(args('COPY')).toContain('--from=build /app/services/backend/dist ./services/backend/dist');
+    const runtimeText = runtime.map((i) => `${i.keyword} ${i.args}`).join('\n');
+    expect(runtimeText).not.toMatch(/tsx|services\/backend\/(src|plugins)\b/);
+  });
+
   it('runs as a non-root user, with a persistent_data volume, listening on all interfaces, healthchecked on readiness', () => {
     const user = args('USER').at(-1);
     expect(user).toBeDefined();

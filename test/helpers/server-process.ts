@@ -21,10 +21,13 @@ export interface ServerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `services/backend/src/server.ts` in its own process on a free port, as `npm start` would. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts `services/backend/src/server.ts` under tsx in its own process on a free port, as `npm run dev`
+ * would; `nodeArguments` replaces how it is run (e.g. the compiled server with plain node).
+ */
+export async function spawnServer(env: Record<string, string>, nodeArguments = ['--import', 'tsx', SERVER_ENTRY]): Promise<ServerProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_NAMES_TO_DROP.test(name)));
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
+  const child = spawn(process.execPath, nodeArguments, {
     cwd: REPO_ROOT,
     env: { ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,15 @@
 import { resolve } from 'node:path';
 
-// Paths that do not depend on the working directory the server was started from.
-export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+// Paths that do not depend on the working directory the server was started from. The sources run
+// from services/backend/src (under tsx or vitest); the build runs from services/backend/dist/src.
+export const RUNNING_COMPILED = import.meta.filename.endsWith('.js');
+const BACKEND_DIR = resolve(import.meta.dirname, RUNNING_COMPILED ? '../..' : '..');
+export const REPO_ROOT = resolve(BACKEND_DIR, '../..');
 // GROUNDWORK_MIGRATIONS_DIR is for tests only (a release with one more migration, without a second
 // checkout); loadConfig checks it names a migrations folder.
 export const MIGRATIONS_DIR = process.env.GROUNDWORK_MIGRATIONS_DIR ? resolve(process.env.GROUNDWORK_MIGRATIONS_DIR) : resolve(REPO_ROOT, 'drizzle');
 export const FRONTEND_DIST_DIR = resolve(REPO_ROOT, 'services/frontend/dist');
 export const DEFAULT_PERSISTENT_DATA_DIR = resolve(REPO_ROOT, 'persistent_data');
-export const DEFAULT_PLUGINS_DIR = resolve(REPO_ROOT, 'services/backend/plugins');
+// The compiled server loads the compiled bundled plugins: they import the compiled plugin API, the
+// very modules the server itself runs (the TypeScript ones would be a second copy, or not load at all).
+export const DEFAULT_PLUGINS_DIR = resolve(BACKEND_DIR, RUNNING_COMPILED ? 'dist/plugins' : 'plugins');

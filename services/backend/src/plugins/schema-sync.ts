@@ -21,7 +21,7 @@ export interface StoredSchema {
 export class PluginSchemaError extends Error {}
 
 // drizzle-kit's programmatic API is large: loaded only when a plugin's schema actually changed,
-// and through require(): imported as ESM under tsx (how `npm start` runs) its 3 MB bundle is
+// and through require(): imported as ESM under tsx (how `npm run dev` runs) its 3 MB bundle is
 // transformed and kept with source maps, +330 MB resident against +50 MB this way (measured).
 const loadRequire = createRequire(import.meta.url);
 const drizzleKit = async () => loadRequire('drizzle-kit/api') as typeof DrizzleKitApi;
