@@ -46,7 +46,7 @@ export const EnvSchema = Type.Object({
 type Env = Static<typeof EnvSchema>;
 
 /** Where the PostgreSQL server is, as shown to people (never the password). */
-export interface PostgresTarget {
+interface PostgresTarget {
   host: string;
   port: number;
   database: string;

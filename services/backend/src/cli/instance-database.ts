@@ -6,7 +6,7 @@ import { assertDataFolder } from '../storage.ts';
 
 export const cliLog = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 
-export interface InstanceDatabase {
+interface InstanceDatabase {
   config: Config;
   type: DatabaseType;
   driver: DatabaseDriver;

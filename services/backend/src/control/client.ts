@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { CONTROL_SOCKET_NAME, type ControlEvent } from './protocol.ts';
 
 /** The server's answer was an error: its code and words, as the CLI shows them. */
-export class ControlCommandError extends AppError {}
+class ControlCommandError extends AppError {}
 
 /**
  * Sends `command` to the server running on `dataDir`'s control socket and yields its answer's

@@ -14,7 +14,7 @@ import type { SetupStatus } from '../setup/setup-status.ts';
 import type { CommandHandler } from './protocol.ts';
 import type { WritesInFlight } from './writes-in-flight.ts';
 
-export interface MoveDependencies {
+interface MoveDependencies {
   config: Config;
   log: FastifyBaseLogger;
   status: SetupStatus;
@@ -24,7 +24,7 @@ export interface MoveDependencies {
 }
 
 /** Why a move in the server did not happen or did not finish; the instance stays on its database. */
-export class MoveFailedError extends AppError {
+class MoveFailedError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(409, 'move_failed', message, options);
   }

@@ -4,11 +4,11 @@ import Value from 'typebox/value';
 import { DATABASE_TYPES } from '../schemas/database.ts';
 import { readPrivateFile, writeFileAtomic } from '../storage.ts';
 
-export const SELECTION_FILE_NAME = 'db.selection.json';
+const SELECTION_FILE_NAME = 'db.selection.json';
 export const SELECTION_FORMAT_VERSION = 1;
 
 /** `persistent_data/db.selection.json`: which database this instance uses. Written last by setup. */
-export const SelectionSchema = Type.Object(
+const SelectionSchema = Type.Object(
   {
     type: Type.Enum(DATABASE_TYPES),
     selectedAt: Type.String({ minLength: 1 }),
@@ -16,14 +16,14 @@ export const SelectionSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type Selection = Static<typeof SelectionSchema>;
+type Selection = Static<typeof SelectionSchema>;
 
-export type SelectionRead =
+type SelectionRead =
   | { status: 'missing' }
   | { status: 'invalid'; message: string }
   | { status: 'ok'; selection: Selection };
 
-export function selectionPath(persistentDataDir: string): string {
+function selectionPath(persistentDataDir: string): string {
   return join(persistentDataDir, SELECTION_FILE_NAME);
 }
 

@@ -40,7 +40,7 @@ function isLoopback(address: string): boolean {
 }
 
 /** `Example.com:8080` → `example.com`, `[::1]:3000` → `[::1]`; '' without a Host header. */
-export function hostNameOf(host: string | undefined): string {
+function hostNameOf(host: string | undefined): string {
   if (!host) return '';
   const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
   return name.toLowerCase();

@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 /** How deeply arrays and objects may nest in a request body, on every route (plugins' too). */
 export const MAX_BODY_DEPTH = 32;
 
-export class BodyTooDeepError extends AppError {
+class BodyTooDeepError extends AppError {
   constructor() {
     super(400, 'body_too_deep', `The JSON body nests arrays and objects more than ${MAX_BODY_DEPTH} levels deep.`);
   }

@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 
 /** Wrong tokens one client address may send per window before its token checks answer 429. */
 export const TOKEN_FAILURE_LIMIT = 10;
-export const TOKEN_FAILURE_WINDOW_MS = 60_000;
+const TOKEN_FAILURE_WINDOW_MS = 60_000;
 
 /** Errors that mean "a token was sent and it is wrong", i.e. a guess. A missing token guesses nothing. */
 const WRONG_TOKEN_CODES: Record<string, string> = {

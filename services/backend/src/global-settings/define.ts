@@ -14,7 +14,7 @@ export type ValueOfType<T extends SettingType> = T extends 'string'
       ? boolean
       : JsonValue;
 
-export interface SettingValidation {
+interface SettingValidation {
   /** Numbers: smallest and largest allowed; strings: shortest and longest length. */
   min?: number;
   max?: number;

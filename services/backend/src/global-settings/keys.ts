@@ -3,10 +3,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import { EncryptionKeyError, readKeyFile, SettingsCipher, writeKeyFile } from './crypto.ts';
 
-export const KEY_FILE_NAME = 'encryption.key';
+const KEY_FILE_NAME = 'encryption.key';
 
 /** What the database records of its key: the key's id and, for a key derived from ENCRYPTION_SECRET, the salt. */
-export interface RecordedKey {
+interface RecordedKey {
   keyId: string;
   kdfSalt: string | null;
 }

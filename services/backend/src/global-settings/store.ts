@@ -15,17 +15,17 @@ import { seedSettings } from './seed.ts';
 import { problemWith } from './validate.ts';
 
 /** NOTIFY channel: the payload is the key that changed. */
-export const SETTINGS_CHANNEL = 'groundwork_settings';
+const SETTINGS_CHANNEL = 'groundwork_settings';
 /** How often a replica that cannot LISTEN (transaction pooler only) looks at the change counter: changes arrive within about this. */
-export const SETTINGS_POLL_INTERVAL_MS = 2_000;
+const SETTINGS_POLL_INTERVAL_MS = 2_000;
 
-export class UnknownSettingError extends AppError {
+class UnknownSettingError extends AppError {
   constructor(key: string) {
     super(404, 'unknown_setting', `There is no setting "${key}". GET /api/settings lists them all.`);
   }
 }
 
-export class InvalidSettingValueError extends AppError {
+class InvalidSettingValueError extends AppError {
   constructor(message: string) {
     super(400, 'invalid_setting_value', message);
   }

@@ -4,8 +4,8 @@ import type { JsonValue, ResolvedSetting } from './define.ts';
  * Bounds on every stored value, whether it comes from the API or straight from the database: code
  * that walks a value (validation, serialization) can then never run out of stack or memory.
  */
-export const MAX_SETTING_DEPTH = 32;
-export const MAX_SETTING_BYTES = 32 * 1024;
+const MAX_SETTING_DEPTH = 32;
+const MAX_SETTING_BYTES = 32 * 1024;
 
 /** Checks a value against its setting's type and rules; returns what is wrong in plain words, or null. */
 export function problemWith(setting: ResolvedSetting, value: unknown): string | null {

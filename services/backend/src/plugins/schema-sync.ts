@@ -13,12 +13,12 @@ interface SnapshotTable {
   columns: Record<string, { name: string; type: string; notNull?: boolean }>;
 }
 
-export interface StoredSchema {
+interface StoredSchema {
   snapshot: unknown;
   snapshotHash: string;
 }
 
-export class PluginSchemaError extends Error {}
+class PluginSchemaError extends Error {}
 
 // drizzle-kit's programmatic API is large: loaded only when a plugin's schema actually changed,
 // and through require(): imported as ESM under tsx (how `npm run dev` runs) its 3 MB bundle is
@@ -114,7 +114,7 @@ export async function statementsToCreate(snapshot: unknown): Promise<string[]> {
 }
 
 /** Changes from `previous` to `current` that could lose data, named by table and column. */
-export function destructiveChanges(previous: Snapshot, current: Snapshot): string[] {
+function destructiveChanges(previous: Snapshot, current: Snapshot): string[] {
   const problems: string[] = [];
   for (const [key, before] of Object.entries(previous.tables)) {
     const after = current.tables[key];

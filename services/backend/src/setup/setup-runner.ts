@@ -20,7 +20,7 @@ export interface SetupObserver {
 }
 
 /** What a run needs besides its type and mode: the app's parts that phases work on. */
-export interface SetupRunnerParts {
+interface SetupRunnerParts {
   config: Config;
   log: FastifyBaseLogger;
   status: SetupStatus;

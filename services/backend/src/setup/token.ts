@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { AppError } from '../errors.ts';
 import { readPrivateFile, writeFileAtomic } from '../storage.ts';
 
-export const SETUP_TOKEN_FILE_NAME = 'setup-token';
+const SETUP_TOKEN_FILE_NAME = 'setup-token';
 
-export class SetupTokenError extends AppError {
+class SetupTokenError extends AppError {
   constructor(code: 'setup_token_required' | 'invalid_setup_token', message: string) {
     super(401, code, message);
   }

@@ -8,13 +8,13 @@ import type { SqlConnection } from './connection.ts';
 import { BackupError } from './errors.ts';
 import { linesOf } from './sql-script.ts';
 
-export const BACKUP_FORMAT_VERSION = 1;
+const BACKUP_FORMAT_VERSION = 1;
 const MANIFEST_PREFIX = '-- Groundwork-Manifest: ';
 // The header is a handful of comment lines; a file without the manifest in its first lines is not a Groundwork backup.
 const HEADER_MAX_LINES = 50;
 
 /** What a backup records about the instance it came from, in its header. Never a secret. */
-export const BackupManifestSchema = Type.Object({
+const BackupManifestSchema = Type.Object({
   format: Type.Literal(BACKUP_FORMAT_VERSION),
   appVersion: Type.String(),
   databaseType: Type.Enum(DATABASE_TYPES),

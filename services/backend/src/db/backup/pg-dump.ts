@@ -44,7 +44,7 @@ export async function findPgDump(pgDumpPath: string | undefined, serverMajor: nu
  * libpq settings for pg_dump. The password goes in the environment, never on the command line,
  * where any user could read it in the process list.
  */
-export function libpqEnvironment(settings: PostgresSettings): { env: Record<string, string>; dbnameArg: string[] } {
+function libpqEnvironment(settings: PostgresSettings): { env: Record<string, string>; dbnameArg: string[] } {
   const env: Record<string, string> = {};
   if ('connectionString' in settings.connection) {
     const url = new URL(settings.connection.connectionString);

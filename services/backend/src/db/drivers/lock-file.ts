@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { DatabaseLockedError } from '../../errors.ts';
 
-export interface HeldLock {
+interface HeldLock {
   release(): void;
 }
 

@@ -3,7 +3,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { DriverLog } from './types.ts';
 
 /** Loopback only: the socket has no password and no TLS. */
-export const PGLITE_SOCKET_HOST = '127.0.0.1';
+const PGLITE_SOCKET_HOST = '127.0.0.1';
 // Clients beyond this are turned away; their sessions are serialised anyway (see SessionGate).
 const MAX_SOCKET_CLIENTS = 4;
 // How often to check for a session left half-way by a client that went away.

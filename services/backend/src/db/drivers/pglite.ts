@@ -14,9 +14,9 @@ import type { PgliteSocket } from './pglite-socket.ts';
 import { withTimeout } from './timeout.ts';
 import type { DatabaseDriver, DriverLog } from './types.ts';
 
-export const LOCK_FILE_NAME = 'groundwork.lock';
+const LOCK_FILE_NAME = 'groundwork.lock';
 
-export interface PgliteOptions {
+interface PgliteOptions {
   /** Also serve the database over the PostgreSQL wire protocol on 127.0.0.1 at this port (PGLITE_SOCKET_PORT). */
   socketPort: number | null;
   log: DriverLog;

@@ -26,7 +26,7 @@ const KEEPALIVE_AFTER_MS = 10_000;
 // sooner; one behind a dead, half-open connection would otherwise block every replica for hours.
 const SCHEMA_LOCK_WAIT = '60s';
 
-export interface PoolOptions {
+interface PoolOptions {
   max: number;
   /**
    * How long a query from the pool may go unanswered. Without it, a request whose connection sits
@@ -36,7 +36,7 @@ export interface PoolOptions {
 }
 
 /** How this process reaches PostgreSQL, as logged at connect. */
-export type ConnectionMode = 'direct' | 'pooled with direct URL' | 'pooled only';
+type ConnectionMode = 'direct' | 'pooled with direct URL' | 'pooled only';
 
 export async function openPostgres(settings: PostgresSettings, poolOptions: PoolOptions, log: DriverLog): Promise<DatabaseDriver> {
   const target = describeTarget(settings.target);

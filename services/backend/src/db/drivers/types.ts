@@ -46,7 +46,7 @@ export interface DatabaseDriver {
   close(options?: { discardNew?: boolean }): Promise<void>;
 }
 
-export interface PoolStats {
+interface PoolStats {
   /** Connections open, idle or in use. */
   total: number;
   idle: number;

@@ -54,7 +54,7 @@ export function shapeDifferences(source: readonly TableShape[], target: readonly
   return problems;
 }
 
-export interface ForeignKey {
+interface ForeignKey {
   table: string;
   name: string;
   definition: string;

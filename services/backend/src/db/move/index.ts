@@ -16,7 +16,7 @@ export { MoveRefusedError, MoveVerificationError, TargetNotEmptyError } from './
 
 export type MoveStage = 'building' | 'copying' | 'verifying';
 
-export interface MoveOptions {
+interface MoveOptions {
   source: DatabaseDriver;
   target: DatabaseDriver;
   /** After every batch: rows of `table` copied so far, of `total`. */
@@ -36,7 +36,7 @@ export interface MoveOptions {
   sourceReads?: 'snapshot' | 'per-statement';
 }
 
-export interface MoveReport {
+interface MoveReport {
   /** Where the rows went, for messages. */
   target: string;
   tables: ({ name: string } & TableSum)[];
