@@ -13,10 +13,9 @@ export default defineConfig({
       // process never sees them, so counting them would only measure that.
       exclude: ['services/backend/src/server.ts', 'services/backend/src/cli/**'],
       reporter: ['text-summary', 'text'],
-      // The goal is 85 % (issue 13). Code that runs only inside child processes (the control socket,
-      // the PGlite socket, backup and move as the commands run them) is not measured yet: this is
-      // the floor measured with it, so coverage cannot fall unnoticed.
-      thresholds: { 'services/backend/src/**': { lines: 78 } },
+      // The goal is 85 % (issue 13); a full run measured 85.8 %. One point below it, because paths
+      // that depend on timing (retries, reconnects) are not taken in every run.
+      thresholds: { 'services/backend/src/**': { lines: 84 } },
       // Print it even when a test fails: a long run should not end with no number at all.
       reportOnFailure: true,
     },
