@@ -23,7 +23,8 @@ describe('two processes on one PGlite folder', () => {
     servers.push(second);
     const status = await second.waitForStatus((s) => s.state === 'error');
     expect(status.error).toMatch(/in use by another process/);
-    expect(second.logs.join('\n')).toContain(`in use by another Groundwork process (PID ${first.child.pid})`);
+    // The log line follows the state change through the child's stdout: wait for it, do not race it.
+    await second.waitForLog(new RegExp(`in use by another Groundwork process \\(PID ${first.child.pid}\\)`), 30_000);
     expect((await second.get('/api/health/ready')).status).toBe(503);
     expect((await second.get('/api/db/migrations')).status).toBe(503);
 
