@@ -12,6 +12,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { describeTarget, loadConfig, type DatabaseType } from '../config.ts';
+import { pauseForTests } from '../test-pause.ts';
 import { openDriver, pgliteDataDir, type DatabaseDriver } from '../db/drivers/index.ts';
 import { moveDatabase, type MoveStage } from '../db/move/index.ts';
 import { MoveRefusedError } from '../db/move/errors.ts';
@@ -116,10 +117,7 @@ async function withDriver<T>(type: DatabaseType, work: (driver: DatabaseDriver) 
 
 async function announce(stage: MoveStage | 'switching'): Promise<void> {
   console.log(`${STAGE_WORDS[stage]}…`);
-  if (process.env.GROUNDWORK_MOVE_PAUSE_AT === stage) {
-    console.log(`Paused at ${stage} (GROUNDWORK_MOVE_PAUSE_AT is set: for tests only)`);
-    await new Promise(() => setInterval(() => {}, 60_000));
-  }
+  await pauseForTests(stage, 'GROUNDWORK_MOVE_PAUSE_AT');
 }
 
 /** A line per table, and one every few seconds for a long one. */
