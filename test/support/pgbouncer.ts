@@ -17,6 +17,8 @@ export interface PgBouncerOptions {
   poolMode?: 'session' | 'transaction' | 'statement';
   /** Server connections per database and user (PgBouncer's default_pool_size). */
   poolSize?: number;
+  /** Client connections PgBouncer accepts in all (its max_client_conn). */
+  maxClientConnections?: number;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface PgBouncerOptions {
  * refuses to run as root, so as root it runs as `nobody` (`runuser`) with its files in a temp
  * folder that user can read.
  */
-export async function startPgBouncer(serverUrl: string, { poolMode = 'transaction', poolSize = 20 }: PgBouncerOptions = {}): Promise<PgBouncer> {
+export async function startPgBouncer(serverUrl: string, { poolMode = 'transaction', poolSize = 20, maxClientConnections = 500 }: PgBouncerOptions = {}): Promise<PgBouncer> {
   const server = new URL(serverUrl);
   const user = decodeURIComponent(server.username);
   const password = decodeURIComponent(server.password);
@@ -48,7 +50,7 @@ export async function startPgBouncer(serverUrl: string, { poolMode = 'transactio
       `auth_file = ${join(folder, 'userlist.txt')}`,
       `pool_mode = ${poolMode}`,
       `default_pool_size = ${poolSize}`,
-      'max_client_conn = 500',
+      `max_client_conn = ${maxClientConnections}`,
       'ignore_startup_parameters = extra_float_digits',
       'log_connections = 0',
       'log_disconnections = 0',

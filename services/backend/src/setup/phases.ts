@@ -4,6 +4,7 @@ import type { PhaseName, SETUP_PHASE_NAMES } from '../schemas/database.ts';
 import { openDriver, type DatabaseDriver, type SchemaTransaction } from '../db/drivers/index.ts';
 import { SELECTION_FORMAT_VERSION, writeSelection } from '../db/selection.ts';
 import { setupRecord } from '../db/schema/index.ts';
+import { readJournal } from '../db/migrations.ts';
 import { AppError, MigrationFailedError, rootMessage } from '../errors.ts';
 import { APP_VERSION } from '../version.ts';
 import { pauseForTests } from '../test-pause.ts';
@@ -96,6 +97,11 @@ export const SETUP_PHASES = [
     async run(run) {
       try {
         const comparison = await run.exclusive.migrate();
+        // Once per database, whichever replica holds the lock first: the others find nothing pending.
+        if (comparison.schema === 'current' && comparison.pending > 0) {
+          const applied = readJournal().slice(-comparison.pending).map((entry) => entry.tag);
+          run.log.info({ migrations: applied }, `Applied ${applied.length} migration(s): ${applied.join(', ')}`);
+        }
         if (comparison.schema === 'ahead') {
           run.log.warn(
             { unknownMigrations: comparison.unknown },

@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { describeTarget, type PostgresSettings } from '../../config.ts';
 import { DatabaseUnavailableError, isConnectionError } from '../../errors.ts';
-import { MIGRATIONS_DIR } from '../../paths.ts';
 import * as schema from '../schema/index.ts';
 import { applyMigrations } from '../migrations.ts';
 import type { AppDatabase } from '../index.ts';
@@ -131,7 +129,7 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
       const db = drizzle({ client, schema });
       return {
         db,
-        migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }),
+        migrate: () => applyMigrations(db),
         async release() {
           // Ending the session releases its advisory lock (and a broken one has lost it already).
           // The error listener stays: a connection may still fail while it ends.
@@ -233,6 +231,8 @@ async function connectionMode(settings: PostgresSettings, log: DriverLog): Promi
 /** How often a process that cannot LISTEN looks for settings changes (SettingsStore polls; named here for the log). */
 const SETTINGS_POLL_SECONDS = 2;
 
+const POOLER_PROBE_ATTEMPTS = 5;
+
 async function isTransactionPooler(settings: PostgresSettings): Promise<boolean> {
   const first = dedicatedClient(settings, 'groundwork-probe');
   const second = dedicatedClient(settings, 'groundwork-probe');
@@ -242,23 +242,29 @@ async function isTransactionPooler(settings: PostgresSettings): Promise<boolean>
   const backend = async (client: pg.Client) => Number((await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid);
   try {
     await Promise.all([first.connect(), second.connect()]);
-    const before = await backend(first);
-    // A pooler hands out the server connection used last: a transaction held open on the second
-    // client takes it, so the first client's next statement must go elsewhere.
-    try {
-      await second.query('begin');
-    } catch (error) {
-      if (/statement pooling/i.test((error as Error).message)) {
-        throw new DatabaseUnavailableError(
-          'DATABASE_URL reaches a pooler in statement mode, where transactions are not allowed. Groundwork needs transactions: use pool_mode=transaction (or session).',
-        );
+    // A direct connection never shows either sign. Through a busy pooler, another client can take
+    // the server connection between two statements and hand it back, hiding both once (replicas
+    // starting together did): a few tries settle it.
+    for (let attempt = 0; attempt < POOLER_PROBE_ATTEMPTS; attempt++) {
+      const before = await backend(first);
+      // A pooler hands out the server connection used last: a transaction held open on the second
+      // client takes it, so the first client's next statement must go elsewhere.
+      try {
+        await second.query('begin');
+      } catch (error) {
+        if (/statement pooling/i.test((error as Error).message)) {
+          throw new DatabaseUnavailableError(
+            'DATABASE_URL reaches a pooler in statement mode, where transactions are not allowed. Groundwork needs transactions: use pool_mode=transaction (or session).',
+          );
+        }
+        throw error;
       }
-      throw error;
+      const held = await backend(second);
+      const after = await backend(first);
+      await second.query('rollback');
+      if (held === before || after !== before) return true;
     }
-    const held = await backend(second);
-    const after = await backend(first);
-    await second.query('rollback');
-    return held === before || after !== before;
+    return false;
   } finally {
     await Promise.all([first.end().catch(ignore), second.end().catch(ignore)]);
   }
