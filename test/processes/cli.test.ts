@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -12,10 +12,36 @@ import { MIGRATION_TAGS } from '../helpers/migrations.ts';
 import { runCli } from '../helpers/cli.ts';
 import { setUpWithAdmin } from '../helpers/admin.ts';
 import { startApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { createTestDatabase, TABLES_SQL, type TestDatabase } from '../helpers/postgres.ts';
 import { pluginsFolder, shopPlugin } from '../helpers/plugins.ts';
 import { tempDir } from '../helpers/temp.ts';
 
+
+/** This release's migrations plus one more, `tag`, placed right after the migration `after`. */
+function migrationsWith({ tag, after, sql }: { tag: string; after: string; sql: string }): ReturnType<typeof tempDir> {
+  const folder = tempDir('groundwork-migrations-');
+  cpSync(MIGRATIONS_DIR, folder.path, { recursive: true });
+  const journalPath = join(folder.path, 'meta/_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { idx: number; when: number; tag: string }[] };
+  const at = journal.entries.findIndex((entry) => entry.tag === after);
+  const previous = journal.entries[at]!;
+  const next = journal.entries[at + 1];
+  // Drizzle orders by `when`: between its neighbours, or a minute after the last.
+  const when = next ? Math.floor((previous.when + next.when) / 2) : previous.when + 60_000;
+  journal.entries.splice(at + 1, 0, { ...previous, when, tag });
+  journal.entries.forEach((entry, index) => (entry.idx = index));
+  writeFileSync(journalPath, JSON.stringify(journal));
+  writeFileSync(join(folder.path, `${tag}.sql`), `${sql}\n`);
+  return folder;
+}
+
+/** Drizzle's applied migrations and the columns of global_settings: what a refused db:migrate must leave as it was. */
+async function historyOf(db: TestDatabase) {
+  return {
+    migrations: await db.query('select id, hash, created_at from drizzle.__drizzle_migrations order by id'),
+    columns: await db.query("select column_name from information_schema.columns where table_name = 'global_settings' order by 1"),
+  };
+}
 
 describe('operator commands on a set-up instance (servers stopped)', () => {
   let db: TestDatabase;
@@ -176,7 +202,7 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
     }
 
     const migrated = await runCli('migrate.ts', env);
-    expect(migrated).toMatchObject({ code: 0, stdout: expect.stringContaining('Migrations applied to the postgresql database') });
+    expect(migrated).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`Applied 1 migration\\(s\\) to the postgresql database at .*: ${newest}\\.`)) });
     expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
 
     const after = await startApp(env, { dataDir: folder.path });
@@ -185,6 +211,67 @@ describe('operator commands on a set-up instance (servers stopped)', () => {
     } finally {
       await after.close();
     }
+  });
+
+  it('db:migrate refuses a database ahead of this release, naming the newer migration, and changes nothing', async () => {
+    const next = migrationsWith({ tag: '0099_cli_newer_release', after: MIGRATION_TAGS.at(-1)!, sql: 'ALTER TABLE "global_settings" ADD COLUMN "newer_note" text;' });
+    try {
+      const withEnv = { ...env, DB_TYPE: 'postgresql' };
+      expect(await runCli('migrate.ts', { ...withEnv, GROUNDWORK_MIGRATIONS_DIR: next.path })).toMatchObject({ code: 0, stdout: expect.stringContaining(`Applied ${MIGRATION_TAGS.length + 1} migration(s)`) });
+      const before = await historyOf(db);
+
+      const refused = await runCli('migrate.ts', withEnv);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/Refused: the postgresql database at .* is ahead of this release: a newer release applied unknown \(generated [^)]*, hash [0-9a-f]{12}\)/);
+      expect(refused.stderr).toContain('Nothing was changed');
+      expect(await historyOf(db)).toEqual(before);
+    } finally {
+      next.remove();
+    }
+  });
+
+  it('db:migrate refuses a diverged history (a migration the code ships before one the database has), naming both, and changes nothing', async () => {
+    const withEnv = { ...env, DB_TYPE: 'postgresql' };
+    expect(await runCli('migrate.ts', withEnv)).toMatchObject({ code: 0, stdout: expect.stringContaining(`Applied ${MIGRATION_TAGS.length} migration(s)`) });
+    expect(await runCli('migrate.ts', withEnv)).toMatchObject({ code: 0, stdout: expect.stringContaining('No pending migrations') });
+    const before = await historyOf(db);
+
+    // A release with one more migration slotted in before the newest one the database has.
+    const diverged = migrationsWith({ tag: '0098_cli_slotted_in', after: MIGRATION_TAGS.at(-2)!, sql: 'ALTER TABLE "global_settings" ADD COLUMN "slotted_note" text;' });
+    try {
+      const refused = await runCli('migrate.ts', { ...withEnv, GROUNDWORK_MIGRATIONS_DIR: diverged.path });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`Refused: The database has not applied 0098_cli_slotted_in, which this release ships before ${MIGRATION_TAGS.at(-1)}, yet it has applied ${MIGRATION_TAGS.at(-1)}`);
+      expect(refused.stderr).toContain('Nothing was changed');
+      expect(await historyOf(db)).toEqual(before);
+    } finally {
+      diverged.remove();
+    }
+  });
+
+  it('db:restore refuses a backup whose history diverged from the code, before touching the target', async () => {
+    // Only the header matters: the check comes before anything is read from the body or written.
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] };
+    const skipped = journal.entries.at(-2)!;
+    const manifest = {
+      format: 1,
+      appVersion: '0.1.0',
+      databaseType: 'postgresql',
+      createdAt: new Date().toISOString(),
+      migrations: journal.entries.filter((entry) => entry !== skipped).map((entry) => ({ tag: entry.tag, createdAt: entry.when })),
+      plugins: [],
+      encryption: null,
+    };
+    const file = join(folder.path, 'diverged.sql');
+    writeFileSync(file, `-- Groundwork-Manifest: ${JSON.stringify(manifest)}\nselect 1;\n`);
+
+    const instance = join(folder.path, 'instance');
+    mkdirSync(instance, { mode: 0o700 });
+    const refused = await runCli('restore.ts', { ...env, PERSISTENT_DATA_DIR: instance }, [file, '--to', 'postgresql']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`The backup has not applied ${skipped.tag}, which this release ships before ${journal.entries.at(-1)!.tag}, yet it has applied ${journal.entries.at(-1)!.tag} and the migrations after it`);
+    expect(await db.query(TABLES_SQL, ['public'])).toEqual([]);
+    expect(existsSync(join(instance, 'db.selection.json'))).toBe(false);
   });
 
   it('db:migrate says what to do when the instance is not set up', async () => {

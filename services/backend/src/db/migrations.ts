@@ -33,7 +33,8 @@ export async function listMigrations(db: AppDatabase): Promise<MigrationsList> {
 
 export interface AppliedRow {
   createdAt: number;
-  hash: string;
+  /** Absent where it is not recorded (a backup's manifest). */
+  hash?: string;
 }
 
 /** How the database's applied migrations relate to this release's journal. */
@@ -46,8 +47,9 @@ export type SchemaComparison =
  * Drizzle applies by `created_at` (the journal's `when`), so both lists must agree as far as the
  * shorter one goes: the database is this release's prefix (pending migrations follow) or this
  * release is the database's prefix (a newer release ran). Anything else is a diverged history.
+ * `subject` names whose history it is in the message (a database, or a backup).
  */
-export function compareWithJournal(rows: AppliedRow[], journal: JournalEntry[]): SchemaComparison {
+export function compareWithJournal(rows: AppliedRow[], journal: JournalEntry[], subject = 'The database'): SchemaComparison {
   const shared = Math.min(rows.length, journal.length);
   for (let index = 0; index < shared; index++) {
     const row = rows[index]!;
@@ -56,8 +58,8 @@ export function compareWithJournal(rows: AppliedRow[], journal: JournalEntry[]):
     const inCode = journal.find((candidate) => candidate.when === row.createdAt);
     throw new SchemaDivergedError(
       inCode
-        ? `The database has not applied ${entry.tag}, which this release ships before ${inCode.tag}, yet it has applied ${inCode.tag} (${hashLabel(row)}) and the migrations after it. Its migration history has diverged from this release's; deploy the release that made it.`
-        : `The database has applied a migration this release does not know, ${unknownLabel(row)}, where this release has ${entry.tag}. Its migration history has diverged from this release's; deploy the release that made it.`,
+        ? `${subject} has not applied ${entry.tag}, which this release ships before ${inCode.tag}, yet it has applied ${inCode.tag}${row.hash ? ` (${hashLabel(row)})` : ''} and the migrations after it. Its migration history has diverged from this release's; deploy the release that made it.`
+        : `${subject} has applied a migration this release does not know, ${unknownLabel(row)}, where this release has ${entry.tag}. Its migration history has diverged from this release's; deploy the release that made it.`,
     );
   }
   if (rows.length > journal.length) return { schema: 'ahead', unknown: rows.slice(journal.length).map(unknownLabel) };
@@ -65,11 +67,11 @@ export function compareWithJournal(rows: AppliedRow[], journal: JournalEntry[]):
 }
 
 function unknownLabel(row: AppliedRow): string {
-  return `unknown (generated ${new Date(row.createdAt).toISOString()}, ${hashLabel(row)})`;
+  return `unknown (generated ${new Date(row.createdAt).toISOString()}${row.hash ? `, ${hashLabel(row)}` : ''})`;
 }
 
 function hashLabel(row: AppliedRow): string {
-  return `hash ${row.hash.slice(0, 12)}`;
+  return `hash ${row.hash?.slice(0, 12)}`;
 }
 
 async function appliedRows(db: AppDatabase): Promise<AppliedRow[]> {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
-import { readJournal } from '../migrations.ts';
+import { compareWithJournal, readJournal } from '../migrations.ts';
 import { pgliteConnection, postgresConnection, type SqlConnection } from './connection.ts';
 import { BackupError } from './errors.ts';
 import { readBackupManifest, type BackupManifest } from './manifest.ts';
@@ -13,7 +13,8 @@ export type RestoreTarget = { type: 'pglite'; pg: PGlite } | { type: 'postgresql
 /**
  * The backup's migrations against this code's: the tags of the ones the code has and the backup
  * lacks (the migrator applies them after the restore). A backup with a migration the code does
- * not know was made by a newer version: refused.
+ * not know was made by a newer version: refused. So is one whose history diverged from the code's
+ * (it lacks a migration the code ships before one it has), with the check boot makes.
  */
 export function compareMigrations(manifest: BackupManifest): { pending: string[] } {
   const journal = readJournal();
@@ -27,6 +28,8 @@ export function compareMigrations(manifest: BackupManifest): { pending: string[]
         `which this version does not know (its latest is ${journal.at(-1)?.tag ?? 'none'}). Restore it with Groundwork ${manifest.appVersion} or newer.`,
     );
   }
+  const applied = manifest.migrations.map((migration) => ({ createdAt: migration.createdAt })).sort((a, b) => a.createdAt - b.createdAt);
+  compareWithJournal(applied, journal, 'The backup');
   const inBackup = new Set(manifest.migrations.map((migration) => migration.createdAt));
   return { pending: journal.filter((entry) => !inBackup.has(entry.when)).map((entry) => entry.tag) };
 }

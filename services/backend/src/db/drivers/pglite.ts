@@ -2,10 +2,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
 import { DatabaseUnavailableError, StorageError } from '../../errors.ts';
 import { makePrivate } from '../../storage.ts';
-import { MIGRATIONS_DIR } from '../../paths.ts';
 import { applyMigrations } from '../migrations.ts';
 import * as schema from '../schema/index.ts';
 import { acquireLockFile } from './lock-file.ts';
@@ -67,7 +65,7 @@ export async function openPglite(dataDir: string, { socketPort, log }: PgliteOpt
     },
     // The lock file already makes this process the only one on the folder.
     async lock() {
-      return { db, migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }), release: async () => {} };
+      return { db, migrate: () => applyMigrations(db), release: async () => {} };
     },
     // Not one transaction: PGlite's single session would make every other query (a health check,
     // a socket client, LISTEN) wait behind it. Each step commits as it goes, as before.

@@ -57,8 +57,11 @@ interface PoolStats {
 export interface ExclusiveSession {
   /** A database bound to the locked connection: use it for everything done under the lock. */
   readonly db: AppDatabase;
-  /** Applies pending migrations from the migrations folder with Drizzle's migrator. */
-  migrate(): Promise<void>;
+  /**
+   * Applies pending migrations as boot does (applyMigrations): none when the database is ahead;
+   * throws SchemaDivergedError, changing nothing, on a diverged history.
+   */
+  migrate(): Promise<SchemaComparison>;
   release(): Promise<void>;
 }
 
