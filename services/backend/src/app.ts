@@ -2,6 +2,7 @@ import Fastify, { type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.ts';
 import { FRONTEND_DIST_DIR } from './paths.ts';
+import { chooseLogFormat, prettyLogStream } from './log-format.ts';
 import { errorHandlerPlugin } from './fastify/errors.ts';
 import { frontendPlugin } from './fastify/frontend.ts';
 import { gracefulClosePlugin } from './fastify/graceful-close.ts';
@@ -36,8 +37,10 @@ export interface BuildAppOptions {
 
 /** Builds the app without listening; the server and the tests both use it. */
 export async function buildApp(config: Config, options: BuildAppOptions = {}) {
+  // A stream the caller gives (tests) gets JSON; stdout gets LOG_FORMAT, or pretty on a terminal.
+  const stream = options.logStream ?? (chooseLogFormat(config.logFormat) === 'pretty' ? await prettyLogStream() : null);
   const app = Fastify({
-    logger: { ...loggerOptions(config), ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: { ...loggerOptions(config), ...(stream ? { stream } : {}) },
     ajv: {
       // Reject what the schema does not allow instead of silently fixing it.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true },

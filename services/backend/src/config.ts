@@ -4,10 +4,12 @@ import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { DEFAULT_PERSISTENT_DATA_DIR, DEFAULT_PLUGINS_DIR } from './paths.ts';
 import { DATABASE_TYPES, type DatabaseType } from './schemas/database.ts';
+import type { LogFormat } from './log-format.ts';
 
 export type { DatabaseType } from './schemas/database.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const satisfies readonly LogFormat[];
 
 /** The environment the server reads, with defaults. Every name here is documented in the README. */
 export const EnvSchema = Type.Object({
@@ -15,6 +17,7 @@ export const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PERSISTENT_DATA_DIR: Type.String({ minLength: 1, default: DEFAULT_PERSISTENT_DATA_DIR }),
   LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info' }),
+  LOG_FORMAT: Type.Optional(Type.Enum(LOG_FORMATS)),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_DIRECT_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_MODE: Type.Enum(['auto', 'transaction', 'session'], { default: 'auto' }),
@@ -89,6 +92,8 @@ export interface Config {
   host: string;
   persistentDataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** null: pretty when stdout is a terminal, else JSON. */
+  logFormat: LogFormat | null;
   postgres: PostgresSettings | null;
   poolMax: number;
   /** How long a request's query may wait for PostgreSQL before it fails with a 503 (not schema work). */
@@ -159,6 +164,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: valid.HOST,
     persistentDataDir: resolve(valid.PERSISTENT_DATA_DIR),
     logLevel: valid.LOG_LEVEL,
+    logFormat: valid.LOG_FORMAT ?? null,
     postgres,
     poolMax: valid.DB_POOL_MAX,
     queryTimeoutMs: valid.DB_QUERY_TIMEOUT_MS,
@@ -186,6 +192,7 @@ function describeEnvError(instancePath: string, message: string, raw: Record<str
   if (name === 'SETUP_TOKEN') return 'SETUP_TOKEN must be at least 16 characters long.';
   if (name === 'METRICS_TOKEN') return 'METRICS_TOKEN must be at least 16 characters long (e.g. `openssl rand -hex 16`).';
   if (name === 'ENCRYPTION_SECRET') return 'ENCRYPTION_SECRET must be at least 32 characters long (e.g. `openssl rand -base64 32`).';
+  if (name === 'LOG_FORMAT') return `LOG_FORMAT must be json or pretty (got ${shown}); unset, it is pretty when stdout is a terminal and json otherwise.`;
   if (name === 'DATABASE_URL' || name === 'DATABASE_DIRECT_URL') return `${name} must start with postgres:// or postgresql://.`;
   return `${name} ${message} (got ${shown}).`;
 }

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       persistentDataDir: DEFAULT_PERSISTENT_DATA_DIR,
       logLevel: 'info',
+      logFormat: null,
       postgres: null,
       poolMax: 10,
       queryTimeoutMs: 15_000,
@@ -90,6 +91,7 @@ describe('loadConfig', () => {
   it.each([
     [{ PORT: '70000' }, /PORT/],
     [{ DB_TYPE: 'sqlite' }, /DB_TYPE/],
+    [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT must be json or pretty \(got "xml"\); unset, it is pretty when stdout is a terminal/],
     [{ SETUP_TOKEN: 'short' }, /SETUP_TOKEN must be at least 16/],
     [{ SETUP_TOKEN: 'aaaaaaaaaaaaaaaa' }, /SETUP_TOKEN is too easy to guess.*openssl rand/],
     [{ SETUP_TOKEN: 'abcdabcdabcdabcdabcd' }, /SETUP_TOKEN is too easy to guess/],

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config, DatabaseType } from '../config.ts';
 import { readSelection } from '../db/selection.ts';
 import { AppError, DatabaseUnavailableError } from '../errors.ts';
+import { SETUP_LINK_FIELD } from '../log-format.ts';
 import { assertDataFolder } from '../storage.ts';
 import { isSetUpElsewhere } from './adoption.ts';
 import type { SetupRun } from './phases.ts';
@@ -108,9 +109,11 @@ export class BootSequence {
   private announceSetup(baseUrl: string): void {
     const { token, source } = this.token.ensure();
     if (source === 'environment') {
-      this.log.info(`Not set up yet. Open ${baseUrl}/setup and enter the SETUP_TOKEN from the environment.`);
+      const link = `${baseUrl}/setup`;
+      this.log.info({ [SETUP_LINK_FIELD]: link }, `Not set up yet. Open ${link} and enter the SETUP_TOKEN from the environment.`);
     } else {
-      this.log.info(`Not set up yet. Open ${baseUrl}/setup?token=${token} (the token is also in ${this.token.path}).`);
+      const link = `${baseUrl}/setup?token=${token}`;
+      this.log.info({ [SETUP_LINK_FIELD]: link }, `Not set up yet. Open ${link} (the token is also in ${this.token.path}).`);
     }
   }
 
