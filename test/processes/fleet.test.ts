@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../services/backend/src/paths.ts';
 import { runCli } from '../helpers/cli.ts';
 import { MIGRATION_TAGS } from '../helpers/migrations.ts';
@@ -60,27 +60,40 @@ async function metricsOf(server: ServerProcess): Promise<string> {
 
 // Issue 15, "Seeing the fleet": ten replicas as they are really run, behind a transaction pooler.
 describe(`${REPLICAS} replicas started together behind PgBouncer in transaction mode`, () => {
-  let bouncer: PgBouncer | null = null;
+  let bouncer: PgBouncer;
   let db: TestDatabase | null = null;
   let servers: ServerProcess[] = [];
-  const folders = Array.from({ length: REPLICAS }, () => tempDir());
-  afterAll(async () => {
-    await Promise.all(servers.map((server) => server.stop('SIGKILL')));
-    await bouncer?.stop();
-    await db?.drop();
-    folders.forEach((folder) => folder.remove());
-  });
-
-  it(`all ready within 60 s, schema work once, both plugins active everywhere, server connections ≤ (DB_POOL_MAX + ${EXTRA_PER_REPLICA}) × replicas`, async () => {
+  let folders: ReturnType<typeof tempDir>[] = [];
+  beforeAll(async () => {
     // The compiled server (what `npm start` runs): ten tsx processes compiling at once would
     // measure the 2-core machine's TypeScript transpiler rather than the fleet.
     await run(process.execPath, [TSC, '-p', join(REPO_ROOT, 'services/backend/tsconfig.build.json')], { cwd: REPO_ROOT });
     // PgBouncer's own limits sit above the bound, so the bound is kept by the replicas, not by the pooler.
     bouncer = await startPgBouncer(inject('postgresUrl'), { poolMode: 'transaction', poolSize: BOUND * 2, maxClientConnections: BOUND * 4 });
-    db = await createTestDatabase();
-    const pooledUrl = bouncer.urlFor(db.name);
+  });
+  afterEach(async () => {
+    await Promise.all(servers.map((server) => server.stop('SIGKILL')));
+    servers = [];
+    await db?.drop();
+    db = null;
+    folders.forEach((folder) => folder.remove());
+    folders = [];
+  });
+  afterAll(async () => {
+    await bouncer?.stop();
+  });
 
-    const booting = sampleConnections(inject('postgresUrl'), db.name);
+  it.each([
+    { mode: 'pooled only', directUrl: false },
+    // LISTEN and the schema transaction then go straight to PostgreSQL: the extra per replica counts there.
+    { mode: 'pooled with direct URL', directUrl: true },
+  ])(`$mode: all ready within 60 s, schema work once, both plugins active everywhere, server connections ≤ (DB_POOL_MAX + ${EXTRA_PER_REPLICA}) × replicas`, async ({ mode, directUrl }) => {
+    const database = (db = await createTestDatabase());
+    folders = Array.from({ length: REPLICAS }, () => tempDir());
+    const pooledUrl = bouncer.urlFor(database.name);
+    const urls = { DATABASE_URL: pooledUrl, ...(directUrl ? { DATABASE_DIRECT_URL: database.url } : {}) };
+
+    const booting = sampleConnections(inject('postgresUrl'), database.name);
     const started = performance.now();
     servers = await Promise.all(
       folders.map((folder) =>
@@ -89,7 +102,7 @@ describe(`${REPLICAS} replicas started together behind PgBouncer in transaction 
             PERSISTENT_DATA_DIR: folder.path,
             DB_TYPE: 'postgresql',
             ENCRYPTION_SECRET: SECRET,
-            DATABASE_URL: pooledUrl,
+            ...urls,
             DB_POOL_MAX: String(POOL_MAX),
             METRICS_ENABLED: 'true',
             NODE_OPTIONS: '',
@@ -109,12 +122,12 @@ describe(`${REPLICAS} replicas started together behind PgBouncer in transaction 
     const boot = await booting.stop();
 
     // An admin token for the load below, from the command line on the server itself (past the pooler).
-    const issued = await runCli('admin-token.ts', { PERSISTENT_DATA_DIR: folders[0]!.path, DATABASE_URL: db.url, ENCRYPTION_SECRET: SECRET });
+    const issued = await runCli('admin-token.ts', { PERSISTENT_DATA_DIR: folders[0]!.path, DATABASE_URL: database.url, ENCRYPTION_SECRET: SECRET });
     expect(issued.code).toBe(0);
     const admin = { authorization: `Bearer ${issued.stdout.trim()}`, 'content-type': 'application/json' };
 
     // A bit of load: more requests at once than each replica's pool holds.
-    const loaded = sampleConnections(inject('postgresUrl'), db.name);
+    const loaded = sampleConnections(inject('postgresUrl'), database.name);
     const perReplica = 30;
     await Promise.all(
       servers.flatMap((server, replica) =>
@@ -133,26 +146,26 @@ describe(`${REPLICAS} replicas started together behind PgBouncer in transaction 
     );
     const load = await loaded.stop();
     console.log(
-      `[fleet] ${REPLICAS} replicas ready after ${allReadyMs} ms (first ${Math.min(...readyAfterMs)} ms); ` +
+      `[fleet] ${mode}: ${REPLICAS} replicas ready after ${allReadyMs} ms (first ${Math.min(...readyAfterMs)} ms); ` +
         `peak server connections to the database: ${boot.peak} while booting (${boot.samples} samples), ${load.peak} under load (${load.samples} samples); bound ${BOUND}`,
     );
 
     expect(allReadyMs).toBeLessThan(60_000);
-    expect(await db.query('select count(*)::int as n from notes_notes')).toEqual([{ n: REPLICAS * perReplica }]);
+    expect(await database.query('select count(*)::int as n from notes_notes')).toEqual([{ n: REPLICAS * perReplica }]);
     expect(Math.max(boot.peak, load.peak)).toBeLessThanOrEqual(BOUND);
 
     // Schema work happened once, whichever replica did it.
-    expect(await db.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
-    expect(await db.query('select plugin_id from plugin_schemas order by plugin_id')).toEqual([{ plugin_id: 'audit_log' }, { plugin_id: 'notes' }]);
-    expect(await db.query('select count(*)::int as n from setup_record')).toEqual([{ n: 1 }]);
-    expect(await db.query('select count(*)::int as n from settings_encryption')).toEqual([{ n: 1 }]);
-    expect(await db.query('select count(distinct updated_at)::int as n from global_settings')).toEqual([{ n: 1 }]);
+    expect(await database.query('select count(*)::int as n from drizzle.__drizzle_migrations')).toEqual([{ n: MIGRATION_TAGS.length }]);
+    expect(await database.query('select plugin_id from plugin_schemas order by plugin_id')).toEqual([{ plugin_id: 'audit_log' }, { plugin_id: 'notes' }]);
+    expect(await database.query('select count(*)::int as n from setup_record')).toEqual([{ n: 1 }]);
+    expect(await database.query('select count(*)::int as n from settings_encryption')).toEqual([{ n: 1 }]);
+    expect(await database.query('select count(distinct updated_at)::int as n from global_settings')).toEqual([{ n: 1 }]);
     const logs = servers.flatMap((server) => server.logs).join('\n');
     expect(logs.match(/Applied \d+ migration\(s\)/g)).toHaveLength(1);
     for (const plugin of ['notes', 'audit_log']) expect(logs.match(new RegExp(`Plugin ${plugin}: tables brought up to date`, 'g'))).toHaveLength(1);
     // Every replica found the pooler (a busy pooler once fooled the probe into "direct": LISTEN through it hears nothing).
-    const modes = servers.map((server) => /PostgreSQL connection mode: ([a-z ]+?) \(/.exec(server.logs.join('\n'))?.[1]);
-    expect(modes).toEqual(Array(REPLICAS).fill('pooled only'));
+    const modes = servers.map((server) => /PostgreSQL connection mode: ([A-Za-z ]+?) \(/.exec(server.logs.join('\n'))?.[1]);
+    expect(modes).toEqual(Array(REPLICAS).fill(mode));
 
     // Every replica: ready, both example plugins active, its pool within DB_POOL_MAX (its metrics).
     for (const server of servers) {
