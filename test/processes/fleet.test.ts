@@ -168,12 +168,20 @@ describe(`${REPLICAS} replicas started together behind PgBouncer in transaction 
     expect(modes).toEqual(Array(REPLICAS).fill(mode));
 
     // Every replica: ready, both example plugins active, its pool within DB_POOL_MAX (its metrics).
+    const seconds = (metrics: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    const waits: number[] = [];
+    const underLock: number[] = [];
     for (const server of servers) {
       const metrics = await metricsOf(server);
+      waits.push(seconds(metrics, 'groundwork_schema_lock_wait_seconds_sum'));
+      underLock.push(['migrate', 'settings', 'plugins', 'commit'].reduce((sum, phase) => sum + seconds(metrics, `groundwork_setup_phase_duration_seconds_sum{phase="${phase}",mode="first-time"}`), 0));
       expect(metrics).toMatch(/^groundwork_ready 1$/m);
       expect(metrics).toMatch(/^groundwork_plugin_status\{plugin="notes",status="active"\} 1$/m);
       expect(metrics).toMatch(/^groundwork_plugin_status\{plugin="audit_log",status="active"\} 1$/m);
       expect(Number(/^groundwork_db_pool_connections (\d+)$/m.exec(metrics)?.[1])).toBeLessThanOrEqual(POOL_MAX);
     }
+    // Where the boot time goes: replicas take turns at the schema lock.
+    const round = (values: number[]) => values.map((value) => value.toFixed(1)).join(' ');
+    console.log(`[fleet] ${mode}: schema lock waits (s): ${round(waits)}; time under the lock (s): ${round(underLock)}`);
   });
 });
