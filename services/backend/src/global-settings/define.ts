@@ -36,6 +36,8 @@ export interface SettingDefinition<T extends SettingType = SettingType> {
   encrypted?: boolean;
   /** Cannot be cleared to null or an empty string. */
   required?: boolean;
+  /** Asked for by the setup wizard's first-settings step (an operator should decide it at once). */
+  setup?: boolean;
   validation?: SettingValidation;
 }
 
