@@ -182,6 +182,7 @@ describe('the /setup wizard in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot(page, '8-status-phone-dark');
+    await expectAccessible(page, 'the status page on a phone in dark mode');
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     expect(consoleErrors).toEqual([]);
     expect(await cspViolations()).toEqual([]);
@@ -220,6 +221,7 @@ describe('the /setup wizard in Chromium', () => {
     expect(await alert.innerText()).toMatch(/did not accept the setup token/);
     expect(await page.getByLabel('Setup token').getAttribute('aria-invalid')).toBe('true');
     await shot(page, 'error-1-wrong-token');
+    await expectAccessible(page, 'the wizard: token refused');
 
     // The token the server saved for whoever runs it (the same as in the log's link).
     const token = readFileSync(join(dataDir, 'setup-token'), 'utf8').trim();
@@ -231,6 +233,7 @@ describe('the /setup wizard in Chromium', () => {
     await page.getByLabel('PostgreSQL server').check();
     await page.getByText('PostgreSQL is not configured on this server').waitFor();
     await shot(page, 'error-2-postgresql-not-configured');
+    await expectAccessible(page, 'the wizard: PostgreSQL not configured');
     await page.getByLabel('Embedded (PGlite)').check();
     await page.getByRole('button', { name: 'Set up with the embedded database' }).click();
     await page.getByRole('button', { name: 'Skip for now' }).click({ timeout: 120_000 });
@@ -283,11 +286,13 @@ describe('the /setup wizard in Chromium', () => {
     await page.getByRole('heading', { name: 'Done' }).waitFor();
     await tabTo(/^Copy$/);
     await shot(page, 'keyboard-2-done');
+    await expectAccessible(page, 'the wizard: done, focus on Copy');
 
     // The other tab now tries: 409, said in plain words, with the way home.
     await late.getByRole('button', { name: 'Set up with the embedded database' }).click();
     await late.getByRole('heading', { name: 'Already set up' }).waitFor();
     await shot(late, 'second-tab-already-set-up');
+    await expectAccessible(late, 'the wizard: already set up');
     await late.getByRole('link', { name: 'Go to the status page' }).click();
     await late.getByRole('heading', { name: 'Status' }).waitFor();
     expect((await server.get('/api/db/status')).body).toMatchObject({ configured: true, state: 'ready' });

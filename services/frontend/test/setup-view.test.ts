@@ -104,7 +104,7 @@ describe('SetupView', () => {
   });
 
   it('shows the server\'s message beside the refused field and stays on the step; "Skip for now" sends nothing', async () => {
-    const refused = { error: 'invalid_setting_value', message: 'Nothing was saved: general.base_url must match the pattern ^https?://.', fields: { 'general.base_url': 'general.base_url must match the pattern ^https?://.' } };
+    const refused = { error: 'invalid_setting_value', message: 'Nothing was saved: general.base_url must be a web address.', fields: { 'general.base_url': 'general.base_url must be a web address.' } };
     const calls = server({ '/api/settings/groups/general': () => ({ status: 400, body: refused }) });
     const wrapper = await mountAt('/setup?token=from-the-log');
     await wrapper.get('form').trigger('submit');
@@ -119,7 +119,7 @@ describe('SetupView', () => {
     const field = wrapper.get('#setting-general-base_url');
     expect(field.attributes('aria-invalid')).toBe('true');
     expect(field.attributes('aria-describedby')).toBe('setting-general-base_url-hint setting-general-base_url-error');
-    expect(wrapper.get('#setting-general-base_url-error').text()).toBe('Public URL must match the pattern ^https?://.');
+    expect(wrapper.get('#setting-general-base_url-error').text()).toBe('Public URL must be a web address.');
     expect(wrapper.get('[role="alert"]').text()).toMatch(/One setting needs fixing/);
     expect(document.activeElement?.id).toBe('setting-general-base_url');
 

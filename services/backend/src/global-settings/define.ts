@@ -22,6 +22,8 @@ interface SettingValidation {
   integer?: boolean;
   /** Strings only: a regular expression the whole value must match. */
   pattern?: string;
+  /** What the pattern asks for, in words ("a web address starting with https://"): refusals say this instead of the pattern. */
+  patternHint?: string;
   /** The only values allowed. */
   enum?: readonly (string | number)[];
 }

@@ -18,6 +18,7 @@ export const SettingSchema = Type.Object(
           max: Type.Optional(Type.Number()),
           integer: Type.Optional(Type.Boolean()),
           pattern: Type.Optional(Type.String()),
+          patternHint: Type.Optional(Type.String({ description: 'What the pattern asks for, in words.' })),
           enum: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]))),
         },
         { additionalProperties: false },

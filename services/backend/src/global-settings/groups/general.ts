@@ -19,7 +19,11 @@ export const generalSettings = defineSettingsGroup({
       description: 'The address people use to reach this instance, for links in e-mails (e.g. https://groundwork.example.com).',
       default: null,
       setup: true,
-      validation: { pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', max: 2048 },
+      validation: {
+        pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+        patternHint: 'a web address starting with http:// or https://, e.g. https://groundwork.example.com',
+        max: 2048,
+      },
     }),
     maintenance_mode: setting.boolean({
       name: 'Maintenance mode',

@@ -31,7 +31,7 @@ export const mailSettings = defineSettingsGroup({
       description: 'The From: address of e-mail sent by this instance.',
       default: null,
       setup: true,
-      validation: { pattern: '^[^\\s@]+@[^\\s@]+$', max: 320 },
+      validation: { pattern: '^[^\\s@]+@[^\\s@]+$', patternHint: 'an e-mail address, e.g. groundwork@example.com', max: 320 },
     }),
   },
 });
