@@ -130,6 +130,18 @@ describe('SetupView', () => {
     expect(calls.slice(before).filter((call) => call.method === 'PUT')).toEqual([]);
   });
 
+  it('goes straight to Done when setup joined an existing installation (no admin token, its settings are set)', async () => {
+    const calls = server({ '/api/db/setup': () => ({ status: 200, body: { message: 'Joined.', restart_required: false, database_type: 'postgresql', adopted: true } }) });
+    const wrapper = await mountAt('/setup?token=from-the-log');
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    expect(currentStep(wrapper)).toContain('Done');
+    expect(calls.some((call) => call.url.startsWith('/api/settings'))).toBe(false);
+    expect(sessionStorage.length).toBe(0);
+  });
+
   it('takes the token out of the address bar as soon as it has read it', async () => {
     const calls = server();
     const wrapper = await mountAt('/setup?token=from-the-log&lang=en');
