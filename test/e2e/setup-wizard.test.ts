@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { REPO_ROOT } from '../../services/backend/src/paths.ts';
-import { ARTIFACTS_DIR, launchChromium } from '../helpers/browser.ts';
+import { ARTIFACTS_DIR, expectAccessible, launchChromium } from '../helpers/browser.ts';
 import { MIGRATION_TAGS } from '../helpers/migrations.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
@@ -109,6 +109,7 @@ describe('the /setup wizard in Chromium', () => {
     expect(page.url()).not.toContain('token');
     expect(await page.evaluate<string>('location.href')).toBe(`${server.url}/setup`);
     await shot(page, '1-token');
+    await expectAccessible(page, 'the wizard: token step');
     const apiAnswer = page.waitForResponse('**/api/db/environment');
     await page.getByRole('button', { name: 'Continue' }).click();
     expectSecurityHeaders((await apiAnswer).headers());
@@ -122,23 +123,30 @@ describe('the /setup wizard in Chromium', () => {
     await page.getByRole('button', { name: 'Test connection' }).click();
     await page.getByText(/Connected\. The server answered in [\d.]+ ms/).waitFor();
     await shot(page, '2-database-postgresql-tested');
+    await expectAccessible(page, 'the wizard: database step, connection tested');
     await page.getByLabel('Embedded (PGlite)').check();
     await shot(page, '2-database-embedded');
     await page.getByRole('button', { name: 'Set up with the embedded database' }).click();
 
-    // 3. Set up: live phases, then 4. Done with the admin token shown once.
+    // 3. Set up: live phases, then 4. the first settings (skipped here: the defaults stay), then 5. Done with the admin token shown once.
     await page.getByRole('heading', { name: 'Setting up' }).waitFor();
     // Live: a phase the server reports as running shows as running (PGlite's first start takes seconds).
     await page.locator('.phases li.phase-running').waitFor();
     await shot(page, '3-progress');
-    await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 120_000 });
+    await expectAccessible(page, 'the wizard: setting up');
+    await page.getByRole('heading', { name: 'First settings' }).waitFor({ timeout: 120_000 });
+    await page.getByLabel('Instance name').waitFor();
+    await shot(page, '4-first-settings');
+    await page.getByRole('button', { name: 'Skip for now' }).click();
+    await page.getByRole('heading', { name: 'Done' }).waitFor();
+    await expectAccessible(page, 'the wizard: done');
     const adminToken = await page.getByLabel('Admin token').inputValue();
     expect(adminToken).toMatch(/\S{20,}/);
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.getByRole('button', { name: 'Copy' }).click();
     await page.getByText('Copied to the clipboard.').waitFor();
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(adminToken);
-    await shot(page, '4-done');
+    await shot(page, '5-done');
 
     // The server says ready, and the status page shows it.
     const status = await server.get('/api/db/status');
@@ -150,14 +158,20 @@ describe('the /setup wizard in Chromium', () => {
     await page.getByText(`${MIGRATION_TAGS.length} migrations applied`).click();
     for (const tag of MIGRATION_TAGS) await page.getByText(tag, { exact: true }).waitFor();
 
-    // With the admin token: settings groups, and plugins with their tables.
-    await page.getByLabel('Admin token').fill(adminToken);
-    await page.getByRole('button', { name: 'Show details' }).click();
+    await expectAccessible(page, 'the status page');
+    await shot(page, '6-status');
+
+    // The admin page, with the token the wizard kept in this tab: settings, plugins with their tables.
+    // Skipped settings kept their defaults.
+    await page.getByRole('link', { name: 'open the admin page' }).click();
     await page.getByRole('heading', { name: 'Plugins' }).waitFor();
     await page.getByText('notes_notes', { exact: true }).waitFor();
-    await page.getByText('Mail (SMTP)', { exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'Mail (SMTP)' }).waitFor();
+    expect(await page.getByLabel('Instance name').inputValue()).toBe('Groundwork');
+    expect(await page.locator('#setting-general-instance_name-origin').innerText()).toBe('Default');
     expect(await page.evaluate('[sessionStorage.length, localStorage.length]')).toEqual([1, 0]);
-    await shot(page, '5-status');
+    expect(await page.evaluate(`sessionStorage.getItem('groundwork.adminToken')`)).toBe(adminToken);
+    await shot(page, '7-admin');
 
     // Once set up, /setup goes home.
     await page.goto(link);
@@ -167,7 +181,8 @@ describe('the /setup wizard in Chromium', () => {
     // How it looks on a phone, in dark mode.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.emulateMedia({ colorScheme: 'dark' });
-    await shot(page, '6-status-phone-dark');
+    await shot(page, '8-status-phone-dark');
+    await expectAccessible(page, 'the status page on a phone in dark mode');
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     expect(consoleErrors).toEqual([]);
     expect(await cspViolations()).toEqual([]);
@@ -206,6 +221,7 @@ describe('the /setup wizard in Chromium', () => {
     expect(await alert.innerText()).toMatch(/did not accept the setup token/);
     expect(await page.getByLabel('Setup token').getAttribute('aria-invalid')).toBe('true');
     await shot(page, 'error-1-wrong-token');
+    await expectAccessible(page, 'the wizard: token refused');
 
     // The token the server saved for whoever runs it (the same as in the log's link).
     const token = readFileSync(join(dataDir, 'setup-token'), 'utf8').trim();
@@ -217,9 +233,11 @@ describe('the /setup wizard in Chromium', () => {
     await page.getByLabel('PostgreSQL server').check();
     await page.getByText('PostgreSQL is not configured on this server').waitFor();
     await shot(page, 'error-2-postgresql-not-configured');
+    await expectAccessible(page, 'the wizard: PostgreSQL not configured');
     await page.getByLabel('Embedded (PGlite)').check();
     await page.getByRole('button', { name: 'Set up with the embedded database' }).click();
-    await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 120_000 });
+    await page.getByRole('button', { name: 'Skip for now' }).click({ timeout: 120_000 });
+    await page.getByRole('heading', { name: 'Done' }).waitFor();
     await shot(page, 'error-3-done');
     expect((await server.get('/api/db/status')).body).toMatchObject({ configured: true, state: 'ready' });
     await page.context().close();
@@ -237,7 +255,7 @@ describe('the /setup wizard in Chromium', () => {
 
     /** Presses Tab until the focused element's text or label matches; asserts focus is visible on the way. */
     const tabTo = async (name: RegExp) => {
-      for (let presses = 0; presses < 15; presses += 1) {
+      for (let presses = 0; presses < 30; presses += 1) {
         await page.keyboard.press('Tab');
         const focused = await page.evaluate<{ text: string; outline: string }>(
           `(() => { const el = document.activeElement; const style = getComputedStyle(el);
@@ -262,14 +280,19 @@ describe('the /setup wizard in Chromium', () => {
     await tabTo(/^Set up with the embedded database$/);
     await shot(page, 'keyboard-1-focus-on-set-up');
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 120_000 });
+    await page.getByRole('heading', { name: 'First settings' }).waitFor({ timeout: 120_000 });
+    await tabTo(/^Skip for now$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Done' }).waitFor();
     await tabTo(/^Copy$/);
     await shot(page, 'keyboard-2-done');
+    await expectAccessible(page, 'the wizard: done, focus on Copy');
 
     // The other tab now tries: 409, said in plain words, with the way home.
     await late.getByRole('button', { name: 'Set up with the embedded database' }).click();
     await late.getByRole('heading', { name: 'Already set up' }).waitFor();
     await shot(late, 'second-tab-already-set-up');
+    await expectAccessible(late, 'the wizard: already set up');
     await late.getByRole('link', { name: 'Go to the status page' }).click();
     await late.getByRole('heading', { name: 'Status' }).waitFor();
     expect((await server.get('/api/db/status')).body).toMatchObject({ configured: true, state: 'ready' });

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../../services/backend/src/paths.ts';
 
 /** Debian's chromium package: the only browser the tests use (never a download). */
@@ -28,4 +29,33 @@ export async function launchChromium(): Promise<Browser> {
   }
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * Runs axe-core on the page as it is now; fails on any serious or critical violation, naming the
+ * rule and the elements. `state` says which page and state it was, for the failure message.
+ */
+export async function expectAccessible(page: Page, state: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const severe = results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.impact} ${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+  if (severe.length > 0) throw new Error(`Accessibility violations on ${state}:\n${severe.join('\n')}`);
+}
+
+/**
+ * Presses Tab until the focused element's text or label matches `name`, checking on the way that
+ * every focused element shows its focus (a keyboard user must always see where they are).
+ */
+export async function tabTo(page: Page, name: RegExp, maxPresses = 40): Promise<void> {
+  for (let presses = 0; presses < maxPresses; presses += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate<{ text: string; outline: string }>(
+      `(() => { const el = document.activeElement; const style = getComputedStyle(el);
+         return { text: (el.innerText || el.labels?.[0]?.innerText || '').replace(/\\s+/g, ' ').trim(), outline: style.outlineStyle + ' ' + style.outlineWidth }; })()`,
+    );
+    if (/^none|\b0px$/.test(focused.outline)) throw new Error(`Focus on "${focused.text}" is not visible (outline ${focused.outline})`);
+    if (name.test(focused.text)) return;
+  }
+  throw new Error(`Tab never reached ${name}`);
 }

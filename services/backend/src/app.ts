@@ -17,6 +17,7 @@ import { metricsPlugin } from './fastify/metrics.ts';
 import { corsPlugin } from './fastify/cors.ts';
 import { securityHeadersPlugin } from './fastify/security-headers.ts';
 import { tokenRateLimitPlugin } from './fastify/token-rate-limit.ts';
+import locationRoute from './routes/db/location.ts';
 import migrationsRoute from './routes/db/migrations.ts';
 import setupRoute from './routes/db/setup.ts';
 import setupPhasesRoute from './routes/db/setup-phases.ts';
@@ -26,6 +27,7 @@ import statusRoute from './routes/db/status.ts';
 import healthRoutes from './routes/health.ts';
 import pluginsRoute from './routes/plugins.ts';
 import { pluginRoutesPlugin } from './fastify/plugin-routes.ts';
+import settingsGroupRoute from './routes/settings/group.ts';
 import settingByKeyRoutes from './routes/settings/key.ts';
 import listSettingsRoute from './routes/settings/list.ts';
 
@@ -81,8 +83,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(testRoute, { runner: core.runner, config });
   await app.register(environmentRoute, { runner: core.runner, config });
   await app.register(migrationsRoute, { active: core.active });
+  await app.register(locationRoute, { active: core.active });
   await app.register(listSettingsRoute, { settings: core.settings });
   await app.register(settingByKeyRoutes, { settings: core.settings });
+  await app.register(settingsGroupRoute, { settings: core.settings });
   await app.register(pluginsRoute, { plugins: core.plugins });
   await app.register(pluginRoutesPlugin);
 

@@ -8,6 +8,8 @@ import type { PhaseName } from './schemas/database.ts';
 export class AppError extends Error {
   /** The setup phase this error stopped, set by the setup runner; the error body names it. */
   phase?: PhaseName;
+  /** Several fields refused at once (a settings group): each one's problem; the error body lists them. */
+  fields?: Record<string, string>;
 
   constructor(
     readonly statusCode: number,

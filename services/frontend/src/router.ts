@@ -2,12 +2,14 @@ import { createRouter, createWebHistory } from 'vue-router';
 import { getStatus } from './api/client';
 import StatusView from './views/StatusView.vue';
 import SetupView from './views/SetupView.vue';
+import AdminView from './views/AdminView.vue';
 
 export const router = createRouter({
   history: createWebHistory(),
   routes: [
     { path: '/', name: 'status', component: StatusView },
     { path: '/setup', name: 'setup', component: SetupView },
+    { path: '/admin', name: 'admin', component: AdminView },
     { path: '/:unknown(.*)*', redirect: '/' },
   ],
 });

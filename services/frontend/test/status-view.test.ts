@@ -59,6 +59,7 @@ async function mountStatus() {
     routes: [
       { path: '/', component: StatusView },
       { path: '/setup', component: { template: '<p>setup</p>' } },
+      { path: '/admin', component: { template: '<p>admin</p>' } },
     ],
   });
   await router.push('/');
@@ -68,16 +69,7 @@ async function mountStatus() {
   return wrapper;
 }
 
-type Wrapper = Awaited<ReturnType<typeof mountStatus>>;
-
-async function enterToken(wrapper: Wrapper, token: string) {
-  await wrapper.get('#admin-token-field').setValue(token);
-  await wrapper.get('#admin-heading + form').trigger('submit');
-  await flushPromises();
-}
-
 const adminCalls = (calls: FetchCall[]) => calls.filter((call) => call.url === '/api/settings' || call.url === '/api/plugins');
-const button = (wrapper: Wrapper, text: string) => wrapper.findAll('button').find((candidate) => candidate.text() === text);
 
 beforeEach(() => {
   sessionStorage.clear();
@@ -127,125 +119,11 @@ describe('StatusView', () => {
     expect(wrapper.text()).toContain('Set up the database');
   });
 
-  it('fetches nothing admin-related without a token, and offers a labelled password field', async () => {
+  it('links to the admin page and asks for nothing admin-related itself', async () => {
+    sessionStorage.setItem(TOKEN_KEY, 'gwa_good');
     const calls = server();
     const wrapper = await mountStatus();
     expect(adminCalls(calls)).toEqual([]);
-    const input = wrapper.get('#admin-token-field');
-    expect(wrapper.get('label[for="admin-token-field"]').text()).toBe('Admin token');
-    expect(input.attributes('type')).toBe('password');
-    expect(input.attributes('autocomplete')).toBe('off');
-    expect(button(wrapper, 'Forget token')).toBeUndefined();
-  });
-
-  it('asks for a token before calling the server', async () => {
-    const calls = server();
-    const wrapper = await mountStatus();
-    await enterToken(wrapper, '   ');
-    expect(wrapper.get('[role="alert"]').text()).toBe('Enter the admin token first.');
-    expect(wrapper.get('#admin-token-field').attributes('aria-invalid')).toBe('true');
-    expect(adminCalls(calls)).toEqual([]);
-  });
-
-  it('keeps an accepted token in sessionStorage only and shows the settings groups and plugins', async () => {
-    const calls = server();
-    const wrapper = await mountStatus();
-    await enterToken(wrapper, ' gwa_good ');
-
-    expect(adminCalls(calls).map((call) => [call.url, call.headers.authorization])).toEqual([
-      ['/api/settings', 'Bearer gwa_good'],
-      ['/api/plugins', 'Bearer gwa_good'],
-    ]);
-    expect(calls.every((call) => !call.url.includes('gwa_good'))).toBe(true);
-    expect(sessionStorage.getItem(TOKEN_KEY)).toBe('gwa_good');
-    expect(localStorage.length).toBe(0);
-    expect(wrapper.find('#admin-token-field').exists()).toBe(false);
-    expect(document.activeElement?.id).toBe('admin-heading');
-
-    const groups = wrapper.findAll('.settings-group');
-    expect(groups.map((group) => group.find('strong').text())).toEqual(['Mail', 'Site']);
-    expect(groups[0]!.text()).toContain('mail');
-    expect(groups[0]!.text()).toContain('How the server sends mail.');
-    expect(groups[0]!.get('summary').text()).toBe('2 settings');
-    expect(groups[0]!.text()).toContain('mail.password (string, secret, set)');
-    expect(groups[1]!.text()).toContain('No settings.');
-
-    const plugins = wrapper.findAll('.plugin');
-    expect(plugins[0]!.text()).toContain('Notes 1.2.0');
-    expect(plugins[0]!.text()).toContain('Status: active');
-    expect(plugins[0]!.findAll('li').map((item) => item.text())).toEqual(['plugin_notes_notes', 'plugin_notes_tags']);
-    expect(plugins[1]!.text()).toContain('Status: failed');
-    expect(plugins[1]!.get('p.error').text()).toBe('It failed: relation "x" already exists');
-  });
-
-  it('uses a token already in sessionStorage without asking again', async () => {
-    sessionStorage.setItem(TOKEN_KEY, 'gwa_good');
-    const calls = server();
-    const wrapper = await mountStatus();
-    expect(adminCalls(calls)).toHaveLength(2);
-    expect(wrapper.findAll('.plugin')).toHaveLength(2);
-    expect(button(wrapper, 'Forget token')).toBeDefined();
-  });
-
-  it('does not store a token the server rejects, and says so beside the form', async () => {
-    server();
-    const wrapper = await mountStatus();
-    await enterToken(wrapper, 'gwa_wrong');
-    expect(sessionStorage.getItem(TOKEN_KEY)).toBeNull();
-    const alert = wrapper.get('#admin-token-error');
-    expect(alert.attributes('role')).toBe('alert');
-    expect(alert.text()).toMatch(/^That admin token was not accepted\./);
-    expect(wrapper.get('#admin-token-field').attributes('aria-describedby')).toContain('admin-token-error');
-    expect(wrapper.find('.plugin').exists()).toBe(false);
-  });
-
-  it('clears a stored token that gets 401 and shows the form with the reason', async () => {
-    sessionStorage.setItem(TOKEN_KEY, 'gwa_revoked');
-    server({ '/api/settings': () => ({ status: 200, body: GROUPS }), '/api/plugins': () => INVALID_TOKEN });
-    const wrapper = await mountStatus();
-    expect(sessionStorage.getItem(TOKEN_KEY)).toBeNull();
-    expect(wrapper.get('[role="alert"]').text()).toMatch(/^That admin token was not accepted\./);
-    expect(wrapper.find('#admin-token-field').exists()).toBe(true);
-    expect(wrapper.find('.settings-group').exists()).toBe(false);
-  });
-
-  it('forgets the token on request and puts focus back in the field', async () => {
-    sessionStorage.setItem(TOKEN_KEY, 'gwa_good');
-    const calls = server();
-    const wrapper = await mountStatus();
-    const forget = button(wrapper, 'Forget token')!;
-    (forget.element as HTMLButtonElement).focus();
-    await forget.trigger('click');
-    await flushPromises();
-    expect(sessionStorage.getItem(TOKEN_KEY)).toBeNull();
-    expect(wrapper.find('.plugin').exists()).toBe(false);
-    expect(wrapper.find('[role="alert"]').exists()).toBe(false);
-    expect(document.activeElement?.id).toBe('admin-token-field');
-
-    // Nothing admin-related is asked for on later polls.
-    const before = adminCalls(calls).length;
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    await vi.advanceTimersByTimeAsync(10_000);
-    expect(adminCalls(calls)).toHaveLength(before);
-  });
-
-  it('refreshes migrations, settings and plugins with the polling, keeping the last data on other errors', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    sessionStorage.setItem(TOKEN_KEY, 'gwa_good');
-    let pluginsDown = false;
-    const calls = server({
-      '/api/plugins': () => (pluginsDown ? { status: 503, body: { error: 'database_unavailable', message: 'The database is not answering.' } } : { status: 200, body: PLUGINS }),
-    });
-    const wrapper = await mountStatus();
-    const count = (url: string) => calls.filter((call) => call.url === url).length;
-    expect([count('/api/db/migrations'), count('/api/settings'), count('/api/plugins')]).toEqual([1, 1, 1]);
-
-    pluginsDown = true;
-    await vi.advanceTimersByTimeAsync(10_000); // five polls of 2 s
-    expect(count('/api/db/status')).toBe(6);
-    expect([count('/api/db/migrations'), count('/api/settings'), count('/api/plugins')]).toEqual([2, 2, 2]);
-    expect(wrapper.get('[role="alert"]').text()).toBe('Could not load the settings and plugins. The database is not answering.');
-    expect(wrapper.findAll('.plugin')).toHaveLength(2);
-    expect(sessionStorage.getItem(TOKEN_KEY)).toBe('gwa_good');
+    expect(wrapper.get('section[aria-labelledby="admin-link-heading"] a').attributes('href')).toBe('/admin');
   });
 });

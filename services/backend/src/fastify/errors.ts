@@ -34,7 +34,7 @@ const VALIDATION_PARTS: Record<string, { code: string; where: string }> = {
 export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      return reply.status(error.statusCode).send({ error: error.code, message: error.message, ...(error.phase && { phase: error.phase }) });
+      return reply.status(error.statusCode).send({ error: error.code, message: error.message, ...(error.fields && { fields: error.fields }), ...(error.phase && { phase: error.phase }) });
     }
     if (error.validation) {
       const part = VALIDATION_PARTS[error.validationContext ?? 'body'] ?? VALIDATION_PARTS.body!;

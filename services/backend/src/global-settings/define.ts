@@ -22,6 +22,8 @@ interface SettingValidation {
   integer?: boolean;
   /** Strings only: a regular expression the whole value must match. */
   pattern?: string;
+  /** What the pattern asks for, in words ("a web address starting with https://"): refusals say this instead of the pattern. */
+  patternHint?: string;
   /** The only values allowed. */
   enum?: readonly (string | number)[];
 }
@@ -36,6 +38,8 @@ export interface SettingDefinition<T extends SettingType = SettingType> {
   encrypted?: boolean;
   /** Cannot be cleared to null or an empty string. */
   required?: boolean;
+  /** Asked for by the setup wizard's first-settings step (an operator should decide it at once). */
+  setup?: boolean;
   validation?: SettingValidation;
 }
 

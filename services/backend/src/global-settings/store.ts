@@ -26,8 +26,15 @@ class UnknownSettingError extends AppError {
 }
 
 class InvalidSettingValueError extends AppError {
-  constructor(message: string) {
+  constructor(message: string, fields?: Record<string, string>) {
     super(400, 'invalid_setting_value', message);
+    if (fields) this.fields = fields;
+  }
+}
+
+class UnknownSettingsGroupError extends AppError {
+  constructor(groupId: string) {
+    super(404, 'unknown_settings_group', `There is no settings group "${groupId}". GET /api/settings lists them all.`);
   }
 }
 
@@ -173,6 +180,7 @@ export class SettingsStore {
       type: definition.type,
       encrypted: definition.encrypted === true,
       required: definition.required === true,
+      setup: definition.setup === true,
       is_set: this.values.has(key),
     };
     if (definition.validation) {
@@ -192,23 +200,57 @@ export class SettingsStore {
     if (!definition) throw new UnknownSettingError(key);
     const problem = problemWith(definition, value);
     if (problem) throw new InvalidSettingValueError(problem);
-    const db = this.active.db;
-
     const stored = value === null ? null : this.encode(definition, value as JsonValue);
-    // One round trip: the update, the change counter and the notification, in one statement (so one transaction).
+    await this.write(this.active.db, definition, stored);
+    this.remember(key, value as JsonValue | null);
+    return this.view(key);
+  }
+
+  /**
+   * Several settings of one group: every value is checked first (a 400 names each refused key),
+   * then all are written in one transaction, so either all change or none.
+   */
+  async setGroup(groupId: string, values: Record<string, unknown>): Promise<SettingsGroup> {
+    const group = this.groups.find((candidate) => candidate.id === groupId);
+    if (!group) throw new UnknownSettingsGroupError(groupId);
+    const problems: Record<string, string> = {};
+    const changes: Array<{ definition: ResolvedSetting; value: JsonValue | null }> = [];
+    for (const [key, value] of Object.entries(values)) {
+      const definition = this.definitions.get(key);
+      const problem = definition?.groupId !== groupId ? `${key} is not a setting of the group ${groupId}.` : problemWith(definition, value);
+      if (problem) problems[key] = problem;
+      else changes.push({ definition: definition!, value: value as JsonValue | null });
+    }
+    const refused = Object.keys(problems);
+    if (refused.length > 0) {
+      const message = `Nothing was saved: ${refused.length === 1 ? problems[refused[0]!] : `${refused.length} settings are not valid (${refused.join(', ')}).`}`;
+      throw new InvalidSettingValueError(message, problems);
+    }
+    const encoded = changes.map(({ definition, value }) => ({ definition, value, stored: value === null ? null : this.encode(definition, value) }));
+    await this.active.db.transaction(async (tx) => {
+      for (const { definition, stored } of encoded) await this.write(tx, definition, stored);
+    });
+    for (const { definition, value } of encoded) this.remember(definition.key, value);
+    return this.list().find((listed) => listed.id === groupId)!;
+  }
+
+  /** One round trip per setting: the update, the change counter and the notification, in one statement (so one transaction). */
+  private async write(db: Pick<AppDatabase, 'execute'>, definition: ResolvedSetting, stored: JsonValue | null): Promise<void> {
     await db.execute(sql`
       with updated as (
         update ${globalSettings} set value = ${stored === null ? null : JSON.stringify(stored)}::jsonb,
           type = ${definition.type}, is_encrypted = ${definition.encrypted === true}, updated_at = now()
-        where ${globalSettings.key} = ${key} returning key
+        where ${globalSettings.key} = ${definition.key} returning key
       ), bumped as (
         insert into ${settingsVersion} (id, version) select 1, 1 from updated
         on conflict (id) do update set version = ${settingsVersion}.version + 1
       )
       select pg_notify(${SETTINGS_CHANNEL}, key) from updated`);
-    if (stored === null) this.values.delete(key);
-    else this.values.set(key, value as JsonValue);
-    return this.view(key);
+  }
+
+  private remember(key: string, value: JsonValue | null): void {
+    if (value === null) this.values.delete(key);
+    else this.values.set(key, value);
   }
 
   /** Stops applying changes (shutdown, a failed setup). */

@@ -19,7 +19,7 @@ export function problemWith(setting: ResolvedSetting, value: unknown): string | 
       if (tooLarge(value)) return `${key} must be at most ${MAX_SETTING_BYTES / 1024} kB as JSON.`;
       if (rules.min !== undefined && value.length < rules.min) return `${key} must be at least ${rules.min} characters long.`;
       if (rules.max !== undefined && value.length > rules.max) return `${key} must be at most ${rules.max} characters long.`;
-      if (rules.pattern !== undefined && !new RegExp(rules.pattern).test(value)) return `${key} must match the pattern ${rules.pattern}.`;
+      if (rules.pattern !== undefined && !new RegExp(rules.pattern).test(value)) return `${key} must be ${rules.patternHint ?? `text matching the pattern ${rules.pattern}`}.`;
       break;
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) return `${key} must be a number.`;

@@ -4,6 +4,6 @@
  * backend is bundled).
  */
 export type { ErrorBody } from './common.ts';
-export type { ConnectionTestResult, DatabaseEnvironment, DatabaseType, DbStatus, MigrationsList, PhaseName, SetupPhases, SetupResult, SetupState } from './database.ts';
+export type { ConnectionTestResult, DatabaseEnvironment, DatabaseLocation, DatabaseType, DbStatus, MigrationsList, PhaseName, SetupPhases, SetupResult, SetupState } from './database.ts';
 export type { PluginStatus, PluginView } from './plugins.ts';
 export type { SettingsGroup, SettingView } from './settings.ts';

@@ -6,6 +6,9 @@ export const ErrorResponse = Type.Object(
   {
     error: Type.String({ description: 'A stable, machine-readable code, e.g. "invalid_setup_token".' }),
     message: Type.String({ description: 'What went wrong and what to do about it, in plain words.' }),
+    fields: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'Only when several settings were refused at once: each refused key with what is wrong with it.' }),
+    ),
     phase: Type.Optional(Type.Enum(SETUP_PHASE_NAMES, { description: 'Only when a setup failed in one of its phases: the phase that failed.' })),
   },
   { $id: 'ErrorResponse', additionalProperties: false },

@@ -134,3 +134,13 @@ export const MigrationsListSchema = Type.Object(
   { additionalProperties: false },
 );
 export type MigrationsList = Static<typeof MigrationsListSchema>;
+
+/** GET /api/db/location (admin): the database's type and where it is. */
+export const DatabaseLocationSchema = Type.Object(
+  {
+    type: Type.Enum(DATABASE_TYPES),
+    location: Type.String({ description: 'Where the data lives: "host:port/database" for PostgreSQL, the folder for PGlite. Never a password.' }),
+  },
+  { additionalProperties: false },
+);
+export type DatabaseLocation = Static<typeof DatabaseLocationSchema>;

@@ -58,4 +58,21 @@ describe('two app instances on one PostgreSQL', () => {
     await admin.call('PUT', '/api/settings/general.instance_name', { value: null });
     expect((await waitFor(() => second.app.settings.get('general.instance_name'), 'Groundwork')).value).toBe('Groundwork');
   });
+
+  it('reads a group saved on the other in one transaction: every key of it, once committed', async () => {
+    db = await createTestDatabase();
+    const env = { ...db.env, ENCRYPTION_SECRET: 'shared-replica-encryption-secret-1234' };
+    const first = await startApp(env);
+    apps.push(first);
+    const admin = await setUpWithAdmin(first, 'postgresql');
+    const second = await startApp({ ...env, DB_TYPE: 'postgresql' });
+    apps.push(second);
+
+    const saved = await admin.call('PUT', '/api/settings/groups/mail', { values: { 'mail.host': 'smtp.replica.example', 'mail.port': 2525, 'mail.password': 'group-smtp-password' } });
+    expect(saved.statusCode).toBe(200);
+    const read = () => [second.app.settings.get('mail.host'), second.app.settings.get('mail.port'), second.app.settings.get('mail.password')];
+    const started = Date.now();
+    while (read()[2] !== 'group-smtp-password' && Date.now() - started < 2_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(read()).toEqual(['smtp.replica.example', 2525, 'group-smtp-password']);
+  });
 });

@@ -4,6 +4,7 @@
 import type {
   ConnectionTestResult,
   DatabaseEnvironment,
+  DatabaseLocation,
   DatabaseType,
   DbStatus,
   ErrorBody,
@@ -19,6 +20,7 @@ import type {
 export type {
   ConnectionTestResult,
   DatabaseEnvironment,
+  DatabaseLocation,
   DatabaseType,
   DbStatus,
   MigrationsList,
@@ -44,6 +46,8 @@ export class ApiError extends Error {
     message: string,
     /** Set when a setup failed in one of its phases: the server names the phase. */
     readonly phase?: PhaseName,
+    /** Set when several settings were refused at once: each refused key with the server's words. */
+    readonly fields?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -69,7 +73,7 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
     throw new ApiError(0, 'network_error', 'Could not reach the server. Check that it is running.');
   }
   const body: unknown = await response.json().catch(() => null);
-  if (!response.ok && isErrorBody(body)) throw new ApiError(response.status, body.error, body.message, body.phase);
+  if (!response.ok && isErrorBody(body)) throw new ApiError(response.status, body.error, body.message, body.phase, body.fields);
   if (!response.ok || body === null) {
     throw new ApiError(response.status, 'bad_response', `The server gave an unexpected answer (HTTP ${response.status}).`);
   }
@@ -120,6 +124,23 @@ function adminHeaders(token: string): Record<string, string> {
 /** Global settings by group (needs the admin token). Secrets come without their values. */
 export async function getSettingsGroups(token: string): Promise<SettingsGroup[]> {
   return (await request<{ groups: SettingsGroup[] }>('/api/settings', { headers: adminHeaders(token) })).groups;
+}
+
+/**
+ * Saves several settings of one group (needs the admin token): all or none. null goes back to the
+ * default (and clears a secret). A refusal is an ApiError whose `fields` names each refused key.
+ */
+export function saveSettingsGroup(token: string, groupId: string, values: Record<string, unknown>): Promise<SettingsGroup> {
+  return request<SettingsGroup>(`/api/settings/groups/${encodeURIComponent(groupId)}`, {
+    method: 'PUT',
+    headers: { ...adminHeaders(token), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ values }),
+  });
+}
+
+/** The database's type and where it is (needs the admin token). */
+export function getDatabaseLocation(token: string): Promise<DatabaseLocation> {
+  return request<DatabaseLocation>('/api/db/location', { headers: adminHeaders(token) });
 }
 
 /** Plugins with their status and tables (needs the admin token). */

@@ -11,13 +11,19 @@ export const generalSettings = defineSettingsGroup({
       description: 'Shown in page titles and e-mails.',
       default: 'Groundwork',
       required: true,
+      setup: true,
       validation: { min: 1, max: 100 },
     }),
     base_url: setting.string({
       name: 'Public URL',
       description: 'The address people use to reach this instance, for links in e-mails (e.g. https://groundwork.example.com).',
       default: null,
-      validation: { pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', max: 2048 },
+      setup: true,
+      validation: {
+        pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+        patternHint: 'a web address starting with http:// or https://, e.g. https://groundwork.example.com',
+        max: 2048,
+      },
     }),
     maintenance_mode: setting.boolean({
       name: 'Maintenance mode',

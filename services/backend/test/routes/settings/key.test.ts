@@ -70,7 +70,7 @@ describe.each(['pglite', 'postgresql'] as const)('GET and PUT /api/settings/:key
     ['mail.port', 25.5, /mail\.port must be a whole number/],
     ['general.instance_name', '', /general\.instance_name is required and cannot be empty/],
     ['mail.security', 'ssl3', /mail\.security must be one of: starttls, tls, none/],
-    ['general.base_url', 'ftp://x', /general\.base_url must match the pattern/],
+    ['general.base_url', 'ftp://x', /general\.base_url must be a web address starting with http:\/\/ or https:\/\//],
     ['general.maintenance_mode', 'yes', /general\.maintenance_mode must be true or false/],
     ['security.webhook_signing_secret', 'short', /security\.webhook_signing_secret must be at least 16 characters/],
   ])('refuses %s = %j with 400 naming the setting and the rule', async (key, value, message) => {
