@@ -9,12 +9,17 @@ import { MIGRATIONS_DIR } from '../../paths.ts';
 import { applyMigrations } from '../migrations.ts';
 import * as schema from '../schema/index.ts';
 import { acquireLockFile } from './lock-file.ts';
-import { initdbInWorker } from './pglite-initdb.ts';
+import { createPgliteCluster } from './pglite-template.ts';
 import type { PgliteSocket } from './pglite-socket.ts';
 import { withTimeout } from './timeout.ts';
 import type { DatabaseDriver, DriverLog } from './types.ts';
 
 const LOCK_FILE_NAME = 'groundwork.lock';
+
+// PostgreSQL's default shared_buffers (128 MB) lives in PGlite's WebAssembly memory, which never
+// shrinks: pages once touched stay resident. A small embedded database needs far less; 16 MB keeps
+// idle memory near half of what the default gave (README: "Embedded database").
+export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
 interface PgliteOptions {
   /** Also serve the database over the PostgreSQL wire protocol on 127.0.0.1 at this port (PGLITE_SOCKET_PORT). */
@@ -30,18 +35,20 @@ export async function openPglite(dataDir: string, { socketPort, log }: PgliteOpt
   } catch (error) {
     throw new StorageError(`Cannot create the embedded database folder ${dataDir}: ${(error as Error).message}`, { cause: error });
   }
-  // initdb creates PGlite's files 0666 whatever the umask: the 0700 folder is what keeps other
-  // users out, files added while running included. Files are made 0600 too: here, after initdb, on close.
+  // PGlite creates its files 0666 whatever the umask, and the template's copies are 0644: the 0700
+  // folder is what keeps other users out, files added while running included. Files are made 0600
+  // too: here, after the cluster is created, on close.
   makePrivate(dataDir);
   const lock = acquireLockFile(join(dataDir, LOCK_FILE_NAME), `The embedded database in ${dataDir}`);
 
   let client: PGlite;
   try {
     if (isNew) {
-      await initdbInWorker(dataDir);
+      const madeWith = await createPgliteCluster(dataDir, log);
       makePrivate(dataDir);
+      log.info({ dataDir, madeWith }, 'Created the embedded database.');
     }
-    client = await PGlite.create(dataDir);
+    client = await PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS });
     await client.query('select 1');
   } catch (error) {
     lock.release();
