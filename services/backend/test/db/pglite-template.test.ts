@@ -9,6 +9,7 @@ import { MIGRATIONS_DIR } from '../../src/paths.ts';
 import {
   createPgliteCluster,
   DEFAULT_TEMPLATE_SOURCE,
+  EMPTY_TEMPLATE_SOURCE,
   ensurePgliteTemplate,
   templatePath,
   type TemplateSource,
@@ -117,6 +118,19 @@ describe('the template store', () => {
     rmSync(next, { recursive: true });
     expect(await ensurePgliteTemplate(source)).toBe(next);
     expect(existsSync(join(next, 'PG_VERSION'))).toBe(true);
+  });
+
+  it('gives a move or a restore an empty cluster (they refuse one with tables), from its own template', async () => {
+    const dataDir = join(folder.path, 'pglite');
+    mkdirSync(dataDir, { mode: 0o700 });
+    expect(await createPgliteCluster(dataDir, silentLog, EMPTY_TEMPLATE_SOURCE)).toBe('template');
+    const pg = await PGlite.create(dataDir);
+    try {
+      const tables = await pg.query(`select table_schema, table_name from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`);
+      expect(tables.rows).toEqual([]);
+    } finally {
+      await pg.close();
+    }
   });
 
   it('falls back to initdb and the migrations when no template can be made', async () => {

@@ -23,19 +23,22 @@ const TEMPLATE_FORMAT = 1;
 export interface TemplateSource {
   /** The folder that holds the templates, one subfolder per key. */
   root: string;
-  /** The migrations the template has applied. */
-  migrationsFolder: string;
+  /** The migrations the template has applied; null for an empty cluster (initdb only). */
+  migrationsFolder: string | null;
 }
 
+/** This release's tables: what a setup starts from. */
 export const DEFAULT_TEMPLATE_SOURCE: TemplateSource = { root: PGLITE_TEMPLATE_ROOT, migrationsFolder: MIGRATIONS_DIR };
+/** No tables at all: what a move or a restore fills (they refuse a database that is not empty). */
+export const EMPTY_TEMPLATE_SOURCE: TemplateSource = { root: PGLITE_TEMPLATE_ROOT, migrationsFolder: null };
 
 /**
  * Names the template by what makes it: PGlite's version (its initdb and on-disk format) and every
  * migration's hash. A new release, a changed migration or another PGlite gives another key, so a
  * stale template is never used; it is made again.
  */
-export function templateKey(migrationsFolder: string): string {
-  const migrations = readMigrationFiles({ migrationsFolder }).map((migration) => [migration.folderMillis, migration.hash]);
+export function templateKey(migrationsFolder: string | null): string {
+  const migrations = migrationsFolder === null ? 'none' : readMigrationFiles({ migrationsFolder }).map((migration) => [migration.folderMillis, migration.hash]);
   const identity = JSON.stringify({ format: TEMPLATE_FORMAT, pglite: pgliteVersion(), migrations });
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
@@ -59,7 +62,7 @@ export function ensurePgliteTemplate(source: TemplateSource = DEFAULT_TEMPLATE_S
   return making;
 }
 
-async function makeTemplate(path: string, migrationsFolder: string): Promise<string> {
+async function makeTemplate(path: string, migrationsFolder: string | null): Promise<string> {
   mkdirSync(dirname(path), { recursive: true });
   // Built aside and renamed into place: a template is complete or absent, also with other processes making it at once.
   const building = `${path}.building-${randomBytes(4).toString('hex')}`;
@@ -81,7 +84,8 @@ async function makeTemplate(path: string, migrationsFolder: string): Promise<str
 }
 
 /** This release's migrations and Drizzle's record of them, as Drizzle's migrator would apply them. */
-function migrationStatements(migrationsFolder: string): ClusterStatement[] {
+function migrationStatements(migrationsFolder: string | null): ClusterStatement[] {
+  if (migrationsFolder === null) return [];
   const statements: ClusterStatement[] = BOOKKEEPING_DDL.map((sql) => ({ sql }));
   for (const migration of readMigrationFiles({ migrationsFolder })) {
     statements.push(...migration.sql.filter((sql) => sql.trim() !== '').map((sql) => ({ sql })));
@@ -103,9 +107,9 @@ export function copyTemplate(template: string, dataDir: string): void {
 
 /**
  * Makes a new cluster in `dataDir` from the template (made first if missing), or, when the template
- * cannot be made or copied, with initdb and the migrations in a worker as before. Says which.
+ * cannot be made or copied, with initdb (and the migrations) in a worker as before. Says which.
  */
-export async function createPgliteCluster(dataDir: string, log: DriverLog, source: TemplateSource = DEFAULT_TEMPLATE_SOURCE): Promise<'template' | 'initdb'> {
+export async function createPgliteCluster(dataDir: string, log: DriverLog, source: TemplateSource): Promise<'template' | 'initdb'> {
   const before = new Set(readdirSync(dataDir));
   let template: string | null = null;
   try {
@@ -123,13 +127,13 @@ export async function createPgliteCluster(dataDir: string, log: DriverLog, sourc
   }
 }
 
-/** Removes the templates of other keys (older releases or migration sets); the build keeps only its own. */
-export function removeOtherTemplates(source: TemplateSource = DEFAULT_TEMPLATE_SOURCE): string[] {
-  if (!existsSync(source.root)) return [];
-  const keep = templateKey(source.migrationsFolder);
+/** Removes the templates of other keys (older releases or migration sets) from `root`; the build keeps only its own. */
+export function removeOtherTemplates(root: string, keep: TemplateSource[]): string[] {
+  if (!existsSync(root)) return [];
+  const kept = new Set(keep.map((source) => templateKey(source.migrationsFolder)));
   // Folders still being built belong to a process at work (a test server): theirs to finish or remove.
-  const removed = readdirSync(source.root).filter((entry) => entry !== keep && !entry.includes('.building-'));
-  for (const entry of removed) rmSync(join(source.root, entry), { recursive: true, force: true });
+  const removed = readdirSync(root).filter((entry) => !kept.has(entry) && !entry.includes('.building-'));
+  for (const entry of removed) rmSync(join(root, entry), { recursive: true, force: true });
   return removed;
 }
 
