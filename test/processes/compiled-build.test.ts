@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,5 +45,24 @@ describe('the compiled server', () => {
     expect(created).toMatchObject({ status: 201, body: { id: 1, title: 'compiled', body: '' } });
     expect(await db.query('select title from notes_notes')).toEqual([{ title: 'compiled' }]);
     expect(server.logs.join('\n')).not.toMatch(/could not be loaded|refused/i);
+  });
+
+  it("makes the embedded database's template at build time, and a PGlite setup copies it", async () => {
+    // The rest of `npm run build` for the backend, after the compiler (the first test compiled).
+    const made = await run(process.execPath, [...PLAIN_NODE, join(REPO_ROOT, 'services/backend/dist/src/cli/pglite-template.js')], { cwd: REPO_ROOT });
+    const template = /Embedded database template: (\S+)/.exec(made.stdout)![1]!;
+    expect(existsSync(join(template, 'PG_VERSION'))).toBe(true);
+
+    const data = tempDir();
+    try {
+      const pglite = await spawnServer({ PERSISTENT_DATA_DIR: data.path, NODE_OPTIONS: '' }, [...PLAIN_NODE, COMPILED_SERVER]);
+      await pglite.waitForLog(/setup\?token=/);
+      const token = readFileSync(join(data.path, 'setup-token'), 'utf8').trim();
+      expect(await pglite.post('/api/db/setup', { type: 'pglite' }, { 'x-setup-token': token })).toMatchObject({ status: 200 });
+      expect(pglite.logs.some((line) => line.includes('"madeWith":"template"'))).toBe(true);
+      await pglite.stop();
+    } finally {
+      data.remove();
+    }
   });
 });

@@ -9,6 +9,10 @@ export const REPO_ROOT = resolve(BACKEND_DIR, '../..');
 // checkout); loadConfig checks it names a migrations folder.
 export const MIGRATIONS_DIR = process.env.GROUNDWORK_MIGRATIONS_DIR ? resolve(process.env.GROUNDWORK_MIGRATIONS_DIR) : resolve(REPO_ROOT, 'drizzle');
 export const FRONTEND_DIST_DIR = resolve(REPO_ROOT, 'services/frontend/dist');
+// Initialised PGlite data folders, one per PGlite version and migration set, copied into each new
+// instance instead of running initdb (db/drivers/pglite-template.ts). `npm run build` makes the
+// current one; the server makes it on first use when it is missing. Not the instance's data: no secrets.
+export const PGLITE_TEMPLATE_ROOT = resolve(BACKEND_DIR, 'dist/pglite-template');
 export const DEFAULT_PERSISTENT_DATA_DIR = resolve(REPO_ROOT, 'persistent_data');
 // The compiled server loads the compiled bundled plugins: they import the compiled plugin API, the
 // very modules the server itself runs (the TypeScript ones would be a second copy, or not load at all).

@@ -15,6 +15,14 @@ const drizzleMigrations = pgSchema('drizzle').table('__drizzle_migrations', {
   createdAt: bigint('created_at', { mode: 'number' }),
 });
 
+/** Creates Drizzle's bookkeeping table, as Drizzle's migrator does (the PGlite template runs it too). */
+export const BOOKKEEPING_DDL = [
+  'create schema if not exists "drizzle"',
+  'create table if not exists "drizzle"."__drizzle_migrations" (id serial primary key, hash text not null, created_at bigint)',
+];
+/** Records one applied migration ($1 its hash, $2 its folderMillis), as Drizzle's migrator does. */
+export const RECORD_MIGRATION_SQL = 'insert into "drizzle"."__drizzle_migrations" ("hash", "created_at") values ($1, $2)';
+
 export interface JournalEntry {
   tag: string;
   when: number;
@@ -98,8 +106,7 @@ export function readJournal(): JournalEntry[] {
  */
 export async function applyMigrations(db: AppDatabase): Promise<SchemaComparison> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
-  await db.execute(sql`create schema if not exists "drizzle"`);
-  await db.execute(sql`create table if not exists "drizzle"."__drizzle_migrations" (id serial primary key, hash text not null, created_at bigint)`);
+  for (const statement of BOOKKEEPING_DDL) await db.execute(sql.raw(statement));
   const comparison = compareWithJournal(await appliedRows(db), readJournal());
   if (comparison.schema === 'ahead' || comparison.pending === 0) return comparison;
   const pending = migrations.slice(migrations.length - comparison.pending);

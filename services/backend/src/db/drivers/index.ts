@@ -19,12 +19,24 @@ export function pgliteDataDir(config: Config): string {
   return join(config.persistentDataDir, 'pglite');
 }
 
+export interface OpenOptions {
+  /**
+   * A PGlite folder that does not exist yet is created holding this release's tables ('migrated',
+   * for setup: faster than migrating a bare one) or nothing ('empty', the default: a move or a
+   * restore refuses a target with tables).
+   */
+  newPglite?: 'migrated' | 'empty';
+}
+
 /**
  * Connects to the chosen database and checks that it answers. Each driver is loaded only when
  * chosen: a PostgreSQL server never loads PGlite's WebAssembly build, and the other way round.
  */
-export async function openDriver(type: DatabaseType, config: Config, log: DriverLog): Promise<DatabaseDriver> {
-  if (type === 'pglite') return (await import('./pglite.ts')).openPglite(pgliteDataDir(config), { socketPort: config.pgliteSocketPort, log });
+export async function openDriver(type: DatabaseType, config: Config, log: DriverLog, options: OpenOptions = {}): Promise<DatabaseDriver> {
+  if (type === 'pglite') {
+    const newCluster = options.newPglite ?? 'empty';
+    return (await import('./pglite.ts')).openPglite(pgliteDataDir(config), { socketPort: config.pgliteSocketPort, log, newCluster });
+  }
   if (!config.postgres) throw new PostgresNotConfiguredError();
   return (await import('./postgres.ts')).openPostgres(config.postgres, { max: config.poolMax, queryTimeoutMs: config.queryTimeoutMs }, log);
 }
