@@ -71,7 +71,8 @@ export async function timeMs(work: () => Promise<unknown>): Promise<number> {
 /** A new empty database on the benchmark's server. */
 export const freshDatabase = (serverUrl: string) => createDatabase(serverUrl, 'gw_bench');
 
-export const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
+/** A duration: ms below 10 s, else seconds. */
+export const ms = (value: number) => (value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(value < 10 ? 2 : 0)} ms`);
 export const mb = (value: number) => `${value.toFixed(0)} MB`;
 
 /** "median [min–max]" in the unit `format` gives (one sample: just it). */

@@ -1,10 +1,12 @@
 // The baselines of the move and backup benchmarks (#10, #11): the fastest raw way we know to get
 // the same rows out of a PGlite folder, as plain JavaScript run by node. Prints one JSON line.
 //   node raw-copy.js copy PGLITE_DIR POSTGRES_URL TABLE   PGlite COPY TO → psql COPY FROM STDIN
+//                                                         (without psql: 10,000-row INSERTs with pg)
 //   node raw-copy.js dump PGLITE_DIR OUT_FILE             every table's COPY TO output into a file
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 
 const [mode, dataDir, where, table] = process.argv.slice(2);
 const source = await PGlite.create(dataDir);
@@ -24,17 +26,30 @@ if (mode === 'copy') {
     [table],
   );
   const indexes = await source.query(`select indexdef from pg_indexes where tablename = $1`, [table]);
-  const data = await copyOut(table);
-  const script = [
-    `create table ${table} (${rows[0].columns})`,
-    ...indexes.rows.map((row) => row.indexdef.replace(/ ON \w+\./, ' ON ')),
-    `copy ${table} from stdin`,
-  ];
-  const psql = spawn('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-1', where, ...script.flatMap((statement) => ['-c', statement])], { stdio: ['pipe', 'inherit', 'inherit'] });
-  psql.stdin.end(data);
-  const code = await new Promise((resolve) => psql.once('exit', resolve));
-  if (code !== 0) throw new Error(`psql exited with ${code}`);
-  console.log(JSON.stringify({ bytes: data.length }));
+  const ddl = [`create table ${table} (${rows[0].columns})`, ...indexes.rows.map((row) => row.indexdef.replace(/ ON \w+\./, ' ON '))];
+  if (spawnSync('psql', ['--version']).status === 0) {
+    const data = await copyOut(table);
+    const psql = spawn('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-1', where, ...[...ddl, `copy ${table} from stdin`].flatMap((statement) => ['-c', statement])], {
+      stdio: ['pipe', 'inherit', 'inherit'],
+    });
+    psql.stdin.end(data);
+    const code = await new Promise((resolve) => psql.once('exit', resolve));
+    if (code !== 0) throw new Error(`psql exited with ${code}`);
+    console.log(JSON.stringify({ method: 'PGlite COPY TO, psql COPY FROM STDIN', bytes: data.length }));
+  } else {
+    const { rows: all } = await source.query(`select t::text as r from ${table} t`);
+    const target = new pg.Client({ connectionString: where });
+    await target.connect();
+    await target.query('begin');
+    for (const statement of ddl) await target.query(statement);
+    for (let first = 0; first < all.length; first += 10_000) {
+      const batch = all.slice(first, first + 10_000).map((row) => row.r);
+      await target.query(`insert into ${table} select (r::${table}).* from unnest($1::text[]) r`, [batch]);
+    }
+    await target.query('commit');
+    await target.end();
+    console.log(JSON.stringify({ method: 'rows as text out of PGlite, 10,000-row INSERTs with pg (no psql here)' }));
+  }
 } else if (mode === 'dump') {
   const { rows } = await source.query(`select format('%I.%I', schemaname, tablename) as name from pg_tables where schemaname not in ('pg_catalog', 'information_schema') order by 1`);
   const parts = [];
