@@ -162,7 +162,7 @@ export const setupBench: BenchCase = {
         ratio: postgresRatio,
         goal: '≤ 1.3×',
         met: postgresRatio <= 1.3,
-        note: `phases as the app's metrics timed them (median): ${phaseMedians(postgresSamples)}. The baseline sends the same SQL with the same values (migrations, settings seeds, plugin DDL, setup record, admin token), without what happens between the statements (hashing the admin token, drizzle-kit computing plugin DDL, writing db.selection.json)`,
+        note: `phases as the app's metrics timed them (median): ${phaseMedians(postgresSamples)}. The baseline sends the same SQL with the same values (migrations, settings seeds, plugin DDL, setup record, admin token), without the work the phases do between statements (e.g. deriving the settings key from ENCRYPTION_SECRET, drizzle-kit computing plugin DDL, writing db.selection.json)`,
       },
       {
         what: '#3 setup on PGlite: POST /api/db/setup to 200',
