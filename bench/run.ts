@@ -17,7 +17,7 @@ import { setupBench } from './cases/setup.ts';
 import { statusBench } from './cases/status.ts';
 import { statusDuringSetupBench } from './cases/status-during-setup.ts';
 import { wizardSizeBench } from './cases/wizard-size.ts';
-import type { BenchResult } from './lib.ts';
+import { pairCount, type BenchResult } from './lib.ts';
 
 const CASES = [statusBench, setupBench, bootBench, seedingBench, pluginsBench, wizardSizeBench, statusDuringSetupBench, moveBench, backupBench];
 
@@ -65,7 +65,7 @@ function report(rows: BenchResult[], commit: string): string {
     '# Benchmarks',
     '',
     'Written by `npm run bench`; do not edit by hand. Each benchmark runs its baseline in the same run on the same',
-    'machine, in turn with ours (baseline, ours, baseline, ours, …); a timing reads "median [min–max]" of 5 pairs. The ratio is',
+    `machine, in turn with ours (baseline, ours, baseline, ours, …); a timing reads "median [min–max]" of ${pairCount(false)} pairs. The ratio is`,
     'of the medians: ours ÷ baseline for times and sizes, baseline ÷ ours for throughput (above 1 = slower than the baseline). Every',
     'figure, in the table and in the notes, comes from the run that wrote this file.',
     '',
