@@ -93,6 +93,8 @@ export const sleep = (msToWait: number) => new Promise((resolve) => setTimeout(r
 const BACKEND = join(REPO_ROOT, 'services/backend');
 /** The compiled server `npm start` runs. */
 export const COMPILED_SERVER = join(BACKEND, 'dist/src/server.js');
+/** The compiled app plus a bare route, for the status benchmarks (#1, #9). */
+export const STATUS_SERVER = join(REPO_ROOT, 'bench/support/status-server.js');
 // Plain JavaScript only: Node ≥ 22.18 would otherwise strip the types of a .ts file it is handed.
 export const PLAIN_NODE = process.allowedNodeEnvironmentFlags.has('--experimental-strip-types') ? ['--no-experimental-strip-types'] : [];
 

@@ -4,7 +4,7 @@
  * version of each (CI uses it so they keep working) and writes nothing. Never fails on a timing.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../services/backend/src/paths.ts';
@@ -17,7 +17,7 @@ import { setupBench } from './cases/setup.ts';
 import { statusBench } from './cases/status.ts';
 import { statusDuringSetupBench } from './cases/status-during-setup.ts';
 import { wizardSizeBench } from './cases/wizard-size.ts';
-import { pairCount, type BenchResult } from './lib.ts';
+import { buildBackend, COMPILED_SERVER, pairCount, type BenchResult } from './lib.ts';
 
 const CASES = [statusBench, setupBench, bootBench, seedingBench, pluginsBench, wizardSizeBench, statusDuringSetupBench, moveBench, backupBench];
 
@@ -27,6 +27,8 @@ const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex === -1 ? null : Number(process.argv[onlyIndex + 1]);
 // Read before anything runs: the state of the sources that were measured.
 const commit = measuredCommit();
+// Several rows run the compiled server, as `npm start` does: build these sources first (--quick: only when there is no build).
+if (!quick || !existsSync(COMPILED_SERVER)) buildBackend();
 const postgres = await startPostgres();
 const results: BenchResult[] = [];
 try {

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnServer, type ServerProcess } from '../../test/helpers/server-process.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, buildBackend, COMPILED_SERVER, freshDatabase, mb, memoryMb, ms, pairCount, PLAIN_NODE, sleep, spread, stats, type BenchCase, type BenchResult } from '../lib.ts';
+import { alternate, COMPILED_SERVER, freshDatabase, mb, memoryMb, ms, pairCount, PLAIN_NODE, sleep, spread, stats, type BenchCase, type BenchResult } from '../lib.ts';
 
 const SECRET = { ENCRYPTION_SECRET: 'benchmark-encryption-secret-0123456789' };
 const BARE_SERVER = join(import.meta.dirname, '../support/bare-server.js');
@@ -47,8 +46,6 @@ export const bootBench: BenchCase = {
   alsoRows: [7],
   title: 'boot to ready, and idle RSS (compiled build)',
   async run({ quick, postgresUrl }) {
-    // What `npm start` runs is the build: measure the build of these sources.
-    if (!quick || !existsSync(COMPILED_SERVER)) buildBackend();
     const pairs = pairCount(quick);
     // How long a process sits idle before its RSS is read (--quick: only that it works).
     const idleMs = quick ? 500 : 2_000;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { REPO_ROOT } from '../../services/backend/src/paths.ts';
@@ -7,7 +7,6 @@ import { spawnServer } from '../../test/helpers/server-process.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
 import {
   alternate,
-  buildBackend,
   COMPILED_SERVER,
   freshDatabase,
   mb,
@@ -101,7 +100,6 @@ let prepared: Promise<PreparedInstance> | null = null;
  */
 function prepareInstance(quick: boolean): Promise<PreparedInstance> {
   prepared ??= (async () => {
-    if (!existsSync(COMPILED_SERVER)) buildBackend();
     const rows = quick ? 10_000 : 1_000_000;
     const folder = tempDir('groundwork-bench-');
     const server = await spawnServer({ NODE_OPTIONS: '', PERSISTENT_DATA_DIR: folder.path, DB_TYPE: 'pglite', ...SECRET }, [...PLAIN_NODE, COMPILED_SERVER]);

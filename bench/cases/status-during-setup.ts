@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { freePort, TcpProxy } from '../../test/helpers/tcp-proxy.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, freshDatabase, pairCount, spread, stats, type BenchCase } from '../lib.ts';
+import { alternate, freshDatabase, pairCount, PLAIN_NODE, spread, stats, STATUS_SERVER, type BenchCase } from '../lib.ts';
 
 const TOKEN = 'benchmark-setup-token-0123456789';
 const CONNECTIONS = 50;
@@ -25,9 +24,10 @@ async function startServer(postgresUrl: string) {
   const proxy = new TcpProxy(await freePort(), Number(database.env.POSTGRES_PORT), 10);
   await proxy.start();
   const folder = tempDir('groundwork-bench-');
-  const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../support/status-server.ts')], {
+  const server = spawn(process.execPath, [...PLAIN_NODE, STATUS_SERVER], {
     env: {
       ...process.env,
+      NODE_OPTIONS: '',
       ...database.env,
       POSTGRES_PORT: String(proxy.port),
       PERSISTENT_DATA_DIR: folder.path,
@@ -109,7 +109,7 @@ export const statusDuringSetupBench: BenchCase = {
         ratio: baseline.median / ours.median,
         goal: 'zero errors, setup answers 200',
         met: errors(runs.setup) === 0 && failedSetups.length === 0,
-        note: `each pair is a new unconfigured server whose PostgreSQL is behind a proxy adding 10 ms each way; after a 1 s warm-up, the baseline loads it idle; then the same load starts 200 ms before the setup's POST and stops when it answers`,
+        note: `the compiled build with plain node; each pair is a new unconfigured server whose PostgreSQL is behind a proxy adding 10 ms each way; after a 1 s warm-up, the baseline loads it idle; then the same load starts 200 ms before the setup's POST and stops when it answers`,
       },
     ];
   },

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, pairCount, spread, type BenchCase } from '../lib.ts';
+import { alternate, pairCount, PLAIN_NODE, spread, STATUS_SERVER, type BenchCase } from '../lib.ts';
 
 /** #1: GET /api/db/status against a bare JSON route in the same server, 50 connections. */
 export const statusBench: BenchCase = {
@@ -11,8 +10,8 @@ export const statusBench: BenchCase = {
   title: 'GET /api/db/status throughput',
   async run({ quick }) {
     const folder = tempDir('groundwork-bench-');
-    const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../support/status-server.ts')], {
-      env: { ...process.env, PERSISTENT_DATA_DIR: folder.path, LOG_LEVEL: 'warn', SETUP_TOKEN: 'benchmark-setup-token-0123456789' },
+    const server = spawn(process.execPath, [...PLAIN_NODE, STATUS_SERVER], {
+      env: { ...process.env, NODE_OPTIONS: '', PERSISTENT_DATA_DIR: folder.path, LOG_LEVEL: 'warn', SETUP_TOKEN: 'benchmark-setup-token-0123456789' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
@@ -42,7 +41,7 @@ export const statusBench: BenchCase = {
           ratio,
           goal: '≥ 0.9× req/s (ratio ≤ 1.11), p99 ≤ 5 ms',
           met: ratio <= 1 / 0.9 && p99('status') <= 5 && errors === 0,
-          note: `${seconds} s per route in turn (bare, status, bare, …), LOG_LEVEL=warn for both; p99 is the worst of the status runs. autocannon shares the machine's cores with the server`,
+          note: `the compiled build with plain node, as \`npm start\` runs it; ${seconds} s per route in turn (bare, status, bare, …), LOG_LEVEL=warn for both; p99 is the worst of the status runs. autocannon shares the machine's cores with the server`,
         },
       ];
     } finally {
