@@ -7,6 +7,10 @@ import { alternate, freshDatabase, pairCount, PLAIN_NODE, spread, stats, STATUS_
 
 const TOKEN = 'benchmark-setup-token-0123456789';
 const CONNECTIONS = 50;
+/** Added each way between the server and PostgreSQL: stretches the setup over seconds, so the load overlaps every phase. */
+const LATENCY_MS = 10;
+/** The load starts this long before the setup's POST. */
+const LEAD_MS = 200;
 
 /** Load on `url` until `stop` is called (or `seconds` pass); resolves with autocannon's result. */
 function loadUntil(url: string, seconds: number): { stop(): void; result: Promise<autocannon.Result> } {
@@ -17,11 +21,10 @@ function loadUntil(url: string, seconds: number): { stop(): void; result: Promis
   return { stop: () => instance?.stop(), result };
 }
 
-/** An unconfigured server whose PostgreSQL is reached through a proxy adding 10 ms each way. */
+/** An unconfigured server whose PostgreSQL is reached through a proxy adding LATENCY_MS each way. */
 async function startServer(postgresUrl: string) {
   const database = await freshDatabase(postgresUrl);
-  // The latency stretches the setup over seconds, so the load overlaps every phase.
-  const proxy = new TcpProxy(await freePort(), Number(database.env.POSTGRES_PORT), 10);
+  const proxy = new TcpProxy(await freePort(), Number(database.env.POSTGRES_PORT), LATENCY_MS);
   await proxy.start();
   const folder = tempDir('groundwork-bench-');
   const server = spawn(process.execPath, [...PLAIN_NODE, STATUS_SERVER], {
@@ -78,7 +81,7 @@ export const statusDuringSetupBench: BenchCase = {
         const current = server!;
         try {
           const load = loadUntil(`${current.base}/api/db/status`, 120);
-          await new Promise((resolve) => setTimeout(resolve, 200));
+          await new Promise((resolve) => setTimeout(resolve, LEAD_MS));
           const started = performance.now();
           const setup = await fetch(`${current.base}/api/db/setup`, {
             method: 'POST',
@@ -109,7 +112,7 @@ export const statusDuringSetupBench: BenchCase = {
         ratio: baseline.median / ours.median,
         goal: 'zero errors, setup answers 200',
         met: errors(runs.setup) === 0 && failedSetups.length === 0,
-        note: `the compiled build with plain node; each pair is a new unconfigured server whose PostgreSQL is behind a proxy adding 10 ms each way; after a 1 s warm-up, the baseline loads it idle; then the same load starts 200 ms before the setup's POST and stops when it answers`,
+        note: `the compiled build with plain node; each pair is a new unconfigured server whose PostgreSQL is behind a proxy adding ${LATENCY_MS} ms each way; after a 1 s warm-up, the baseline loads it idle; then the same load starts ${LEAD_MS} ms before the setup's POST and stops when it answers`,
       },
     ];
   },
