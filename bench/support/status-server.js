@@ -1,9 +1,8 @@
-/**
- * The app as `npm start` runs it, plus one bare JSON route (no schema, no logic): the baseline for the status benchmark,
- * served by the same process, the same Fastify and the same plugins. Prints its port.
- */
-import { buildApp } from '../../services/backend/src/app.ts';
-import { loadConfig } from '../../services/backend/src/config.ts';
+// The app as `npm start` runs it (the compiled build, plain node), plus one bare JSON route (no
+// schema, no logic): the baseline for the status benchmarks, served by the same process, the same
+// Fastify and the same plugins. Prints its port.
+import { buildApp } from '../../services/backend/dist/src/app.js';
+import { loadConfig } from '../../services/backend/dist/src/config.js';
 
 const app = await buildApp(loadConfig());
 // The same JSON body as status gives, as a constant: the difference measured is our code, not bytes.
