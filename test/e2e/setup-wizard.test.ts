@@ -268,6 +268,8 @@ describe('the /setup wizard in Chromium', () => {
     };
 
     await page.goto(link);
+    // Tab only once the app has mounted: a key pressed before that lands on a page that is then replaced.
+    await page.getByRole('heading', { name: 'Set up Groundwork' }).waitFor();
     await tabTo(/^Setup token$|^Continue$/);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Choose a database' }).waitFor();
