@@ -18,6 +18,8 @@ interface RecordedKey {
  */
 export class EncryptionKeys {
   private cipher: SettingsCipher | null = null;
+  /** A key for a new installation, derived ahead (deriveAheadForNewInstallation) with its own new salt. */
+  private derivingAhead: Promise<SettingsCipher> | null = null;
 
   constructor(
     private readonly config: Config,
@@ -28,9 +30,24 @@ export class EncryptionKeys {
     return join(this.config.persistentDataDir, KEY_FILE_NAME);
   }
 
+  /**
+   * Starts deriving the key a new installation would get (a new random salt, scrypt in the thread
+   * pool), so that setup finds it ready instead of spending half a second on it. Used only for a
+   * database with no key recorded, always with the salt it was derived with; a database that has
+   * a key derives it from its own recorded salt as before.
+   */
+  deriveAheadForNewInstallation(): void {
+    const secret = this.config.encryptionSecret;
+    if (!secret || this.cipher || this.derivingAhead) return;
+    this.derivingAhead = SettingsCipher.fromSecret(secret, SettingsCipher.newSalt());
+    // Awaited by resolve() if it is needed; a failure then surfaces there (scrypt itself does not fail here).
+    this.derivingAhead.catch(() => {});
+  }
+
   /** The key this database's secrets were encrypted with (`recorded`), or a new one for a new database. */
   async resolve(recorded: RecordedKey | null): Promise<SettingsCipher> {
     const secret = this.config.encryptionSecret;
+    if (secret && !recorded && !this.cipher && this.derivingAhead) this.cipher = await this.derivingAhead;
     if (secret) {
       // A new database gets a random salt of its own; an existing one names its salt (null: set up before salts).
       const salt = recorded ? recorded.kdfSalt : (this.cipher?.kdfSalt ?? SettingsCipher.newSalt());

@@ -72,6 +72,11 @@ export class SettingsStore {
     this.definitions = resolveSettings(groups);
   }
 
+  /** A new installation is likely (not set up yet): derive its settings key in the background. */
+  prepareKeyForNewInstallation(): void {
+    this.keys.deriveAheadForNewInstallation();
+  }
+
   /**
    * The `settings` setup phase, under the schema lock: check the encryption key against the
    * database, insert missing definitions, load values, then follow changes made elsewhere.

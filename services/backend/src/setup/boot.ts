@@ -107,6 +107,7 @@ export class BootSequence {
 
   private announceSetup(baseUrl: string): void {
     const { token, source } = this.token.ensure();
+    this.runner.prepareFirstSetup();
     if (source === 'environment') {
       this.log.info(`Not set up yet. Open ${baseUrl}/setup and enter the SETUP_TOKEN from the environment.`);
     } else {

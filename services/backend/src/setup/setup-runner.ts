@@ -63,6 +63,11 @@ export class SetupRunner {
     return result;
   }
 
+  /** The instance waits for its first setup: get ahead on the slow part of it (the settings key). */
+  prepareFirstSetup(): void {
+    this.parts.settings.prepareKeyForNewInstallation();
+  }
+
   /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
   authorizeSetupStep(presentedToken: string | undefined): void {
     // While boot cannot reach the environment's PostgreSQL, these help find out why; setup waits.
@@ -85,6 +90,8 @@ export class SetupRunner {
   run(type: DatabaseType, mode: SetupRun['mode'], issueAdminToken: boolean): Promise<SetupRun> {
     const { config, log, settings, plugins } = this.parts;
     this.parts.status.begin(type);
+    // A first setup derives the key while it connects and migrates (nothing to do if already derived).
+    if (mode === 'first-time') settings.prepareKeyForNewInstallation();
     const run = new SetupRun(type, mode, issueAdminToken, config, log, settings, plugins);
     const running = this.runPhases(run).then(() => run);
     // Tracked for settle(); the caller handles the error, so this copy must not reject.
