@@ -77,6 +77,11 @@ export class SettingsStore {
     this.keys.deriveAheadForNewInstallation();
   }
 
+  /** At start: derive this data folder's installation key in the background, before the database answers. */
+  prepareKeyForThisInstallation(): void {
+    this.keys.deriveAheadForThisInstallation();
+  }
+
   /**
    * The `settings` setup phase, under the schema lock: check the encryption key against the
    * database, insert missing definitions, load values, then follow changes made elsewhere.

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
@@ -34,7 +36,7 @@ describe('the settings key of a new installation, derived ahead of setup', () =>
     }
   });
 
-  it('a setup on PostgreSQL records the salt of the key derived at boot, and a restart reads its secrets with it', async () => {
+  it('a setup on PostgreSQL records the salt of the key derived at boot and notes it (0600) for the next boot, which uses it only if the database agrees', async () => {
     const db = await createTestDatabase();
     const folder = tempDir();
     try {
@@ -44,11 +46,23 @@ describe('the settings key of a new installation, derived ahead of setup', () =>
       const [recorded] = await db.query<{ key_id: string; kdf_salt: string }>('select key_id, kdf_salt from settings_encryption');
       expect(recorded!.key_id).toBe((await SettingsCipher.fromSecret(SECRET, recorded!.kdf_salt)).keyId);
       await first.close();
+      const hint = join(folder.path, 'encryption-salt');
+      await expect.poll(() => existsSync(hint) && readFileSync(hint, 'utf8').trim()).toBe(recorded!.kdf_salt);
+      expect(statSync(hint).mode & 0o777).toBe(0o600);
+
       const again = await startApp(env, { dataDir: folder.path });
+      expect(again.app.setupStatus.snapshot().state).toBe('ready');
+      await again.close();
+
+      // A hint naming another salt: its key is not taken; the recorded salt's key is, and the hint follows it.
+      writeFileSync(hint, `${SettingsCipher.newSalt()}\n`, { mode: 0o600 });
+      const misled = await startApp(env, { dataDir: folder.path });
       try {
-        expect(again.app.setupStatus.snapshot().state).toBe('ready');
+        expect(misled.app.setupStatus.snapshot().state).toBe('ready');
+        expect(misled.logs.join('')).not.toMatch(/does not match this database/);
+        await expect.poll(() => readFileSync(hint, 'utf8').trim()).toBe(recorded!.kdf_salt);
       } finally {
-        await again.close();
+        await misled.close();
       }
     } finally {
       await db.drop();
