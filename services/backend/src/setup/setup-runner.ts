@@ -6,6 +6,7 @@ import type { PluginRegistry } from '../plugins/registry.ts';
 import { AppError } from '../errors.ts';
 import type { PhaseName, SetupResult } from '../schemas/database.ts';
 import { assertDataFolder } from '../storage.ts';
+import { compactHeapSoon } from '../heap-compaction.ts';
 import { pauseForTests } from '../test-pause.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import type { SetupStatus } from './setup-status.ts';
@@ -156,6 +157,7 @@ export class SetupRunner {
     // Plugins' own start-up: a plugin that throws is marked failed; it cannot stop the instance.
     await plugins.start();
     log.info({ type: run.type, ms: Math.round(performance.now() - started) }, `Database ready (${run.type}, ${run.driver.target})`);
+    compactHeapSoon();
   }
 
   /** Leaves nothing behind: lock released, connections closed, a PGlite folder made by this run removed. */
