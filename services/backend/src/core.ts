@@ -53,6 +53,8 @@ export async function createCore(config: Config, log: FastifyBaseLogger): Promis
   const token = new SetupToken(config.persistentDataDir, config.setupToken);
   const groups = [...CORE_SETTINGS_GROUPS, ...pluginSettingsGroups(loaded.plugins)];
   const settings = new SettingsStore(active, groups, new EncryptionKeys(config, log), log);
+  // scrypt (ENCRYPTION_SECRET) in the thread pool while the app builds, listens and connects.
+  settings.prepareKeyForThisInstallation();
   const plugins = new PluginRegistry(active, loaded, config.disabledPlugins, settings, log);
   const metrics = config.metrics.enabled ? new AppMetrics() : null;
   metrics?.watch({ status, active, settings, plugins });

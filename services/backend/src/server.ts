@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startControlChannel, type ControlChannel } from './control/index.ts';
+import { compactHeapSoon, enableHeapCompaction } from './heap-compaction.ts';
 
 // Long enough for a setup in flight to finish (a first PGlite initdb takes seconds on a busy
 // machine); docker-compose.yml gives the container 30 s before SIGKILL.
@@ -20,6 +21,7 @@ async function main() {
     throw error;
   }
 
+  enableHeapCompaction();
   const app = await buildApp(config);
   let control: ControlChannel | null = null;
 
@@ -43,6 +45,7 @@ async function main() {
   } catch (error) {
     app.log.warn({ err: error }, 'The control socket could not be started: npm run db:backup and db:move cannot reach this running server');
   }
+  compactHeapSoon();
 }
 
 main().catch((error: unknown) => {

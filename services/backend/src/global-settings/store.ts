@@ -79,6 +79,16 @@ export class SettingsStore {
     this.definitions = resolveSettings(groups);
   }
 
+  /** A new installation is likely (not set up yet): derive its settings key in the background. */
+  prepareKeyForNewInstallation(): void {
+    this.keys.deriveAheadForNewInstallation();
+  }
+
+  /** At start: derive this data folder's installation key in the background, before the database answers. */
+  prepareKeyForThisInstallation(): void {
+    this.keys.deriveAheadForThisInstallation();
+  }
+
   /**
    * The `settings` setup phase, under the schema lock: check the encryption key against the
    * database, insert missing definitions, load values, then follow changes made elsewhere.

@@ -5,6 +5,14 @@ import { RUNNING_COMPILED } from '../paths.ts';
 import type { GroundworkPlugin } from './define.ts';
 import { claimNames, namingProblems } from './names.ts';
 
+// The file each loaded plugin came from: a worker imports it again to read its tables.
+const sourceFiles = new WeakMap<GroundworkPlugin, string>();
+
+/** The file `plugin` was loaded from (undefined for one made in-process, e.g. by a test). */
+export function pluginFileOf(plugin: GroundworkPlugin): string | undefined {
+  return sourceFiles.get(plugin);
+}
+
 export interface RefusedPlugin {
   /** The plugin's id when it got that far, else its file or folder name. */
   id: string;
@@ -53,6 +61,7 @@ export async function loadPlugins(folder: string, reservedNames: readonly string
       continue;
     }
     claimNames(plugin, taken);
+    sourceFiles.set(plugin, file);
     plugins.push(plugin);
   }
   return { plugins, refused };

@@ -68,7 +68,7 @@ export class PluginRegistry {
     for (const [id, state] of this.states) {
       if (!state.plugin || state.status === 'disabled' || state.routesFailed) continue;
       try {
-        state.ddl = await syncPluginSchema(lockedDb, state.plugin, stored.get(id));
+        state.ddl = await syncPluginSchema(lockedDb, state.plugin, stored.get(id), this.log);
         state.status = 'pending';
         state.error = null;
         if (state.ddl.length > 0) this.log.info({ plugin: id, statements: state.ddl.length }, `Plugin ${id}: tables brought up to date`);

@@ -1,16 +1,26 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { is, SQL, sql } from 'drizzle-orm';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { AppDatabase } from '../db/index.ts';
 import { pluginSchemas } from '../db/schema/index.ts';
 import type * as DrizzleKitApi from 'drizzle-kit/api';
+import type { FastifyBaseLogger } from 'fastify';
 import type { GroundworkPlugin } from './define.ts';
+import { runDrizzleKit, type DrizzleKitResult } from './drizzle-kit-worker.ts';
+import { pluginFileOf } from './loader.ts';
 
 type Snapshot = Record<string, unknown> & { tables: Record<string, SnapshotTable> };
 interface SnapshotTable {
   name: string;
   columns: Record<string, { name: string; type: string; notNull?: boolean }>;
+}
+
+interface PrecomputedSchema {
+  fingerprint: string;
+  snapshot: unknown;
+  statements: string[];
 }
 
 interface StoredSchema {
@@ -20,8 +30,8 @@ interface StoredSchema {
 
 class PluginSchemaError extends Error {}
 
-// drizzle-kit's programmatic API is large: loaded only when a plugin's schema actually changed,
-// and through require(): imported as ESM under tsx (how `npm run dev` runs) its 3 MB bundle is
+// drizzle-kit's programmatic API is large: the server runs it in a worker (drizzle-kit-worker.ts);
+// in this thread only for a plugin made in-process and in the command-line tools, through require(): imported as ESM under tsx (how `npm run dev` runs) its 3 MB bundle is
 // transformed and kept with source maps, +330 MB resident against +50 MB this way (measured).
 const loadRequire = createRequire(import.meta.url);
 const drizzleKit = async () => loadRequire('drizzle-kit/api') as typeof DrizzleKitApi;
@@ -63,34 +73,71 @@ export function fingerprintOf(plugin: GroundworkPlugin): string {
  * from the stored snapshot to the current one, then the new snapshot. Refuses anything that could
  * lose data (a dropped or renamed table or column, a changed type). Returns the statements run.
  */
-export async function syncPluginSchema(db: AppDatabase, plugin: GroundworkPlugin, stored: StoredSchema | undefined): Promise<string[]> {
+export async function syncPluginSchema(db: AppDatabase, plugin: GroundworkPlugin, stored: StoredSchema | undefined, log?: FastifyBaseLogger): Promise<string[]> {
   const fingerprint = fingerprintOf(plugin);
   if (stored?.snapshotHash === fingerprint) return [];
 
-  const { generateDrizzleJson, generateMigration } = await drizzleKit();
-  const current = await snapshotOf(plugin);
-  const previous = (stored?.snapshot ?? generateDrizzleJson({})) as Snapshot;
-  const destructive = destructiveChanges(previous, current);
-  if (destructive.length > 0) {
-    throw new PluginSchemaError(
-      `Plugin ${plugin.id}: ${destructive.join('; ')}. Groundwork applies only additive changes; see docs/plugins.md for how to make this one.`,
-    );
-  }
-  let statements: string[];
-  try {
-    statements = await generateMigration(previous as never, current as never);
-  } catch (error) {
-    // drizzle-kit asks a person (rename or drop?) when a change is ambiguous; there is no one to ask here.
-    const message = (error as Error).message;
-    throw new PluginSchemaError(
-      /TTY/i.test(message) ? `Plugin ${plugin.id}: a change is ambiguous (a rename or a drop?). Groundwork applies only additive changes.` : `Plugin ${plugin.id}: ${message}`,
-    );
-  }
+  // A first setup of a plugin the build already computed (npm run build): no drizzle-kit at all.
+  const { current, statements } = (stored ? null : readPrecomputedSchema(plugin, fingerprint)) ?? (await computeChange(plugin, stored, log));
   await db.transaction(async (tx) => {
     for (const statement of statements) await tx.execute(sql.raw(statement));
     await recordAppliedSchema(tx, plugin, current, fingerprint);
   });
   return statements;
+}
+
+/** drizzle-kit's snapshot of the plugin's tables now and the statements from `stored` to it, refused if any could lose data. */
+async function computeChange(plugin: GroundworkPlugin, stored: StoredSchema | undefined, log?: FastifyBaseLogger): Promise<{ current: Snapshot; statements: string[] }> {
+  const file = pluginFileOf(plugin);
+  log?.info({ plugin: plugin.id }, `Plugin ${plugin.id}: its tables changed, computing the statements with drizzle-kit${file ? ' in a worker' : ''}`);
+  const result = file ? await runDrizzleKit({ pluginFile: file, previous: stored?.snapshot }) : await drizzleKitInProcess(plugin, stored?.snapshot);
+  const current = result.snapshot as Snapshot;
+  const destructive = destructiveChanges(result.previous as Snapshot, current);
+  if (destructive.length > 0) {
+    throw new PluginSchemaError(
+      `Plugin ${plugin.id}: ${destructive.join('; ')}. Groundwork applies only additive changes; see docs/plugins.md for how to make this one.`,
+    );
+  }
+  if (result.migrationError !== undefined) {
+    // drizzle-kit asks a person (rename or drop?) when a change is ambiguous; there is no one to ask here.
+    const message = result.migrationError;
+    throw new PluginSchemaError(
+      /TTY/i.test(message) ? `Plugin ${plugin.id}: a change is ambiguous (a rename or a drop?). Groundwork applies only additive changes.` : `Plugin ${plugin.id}: ${message}`,
+    );
+  }
+  return { current, statements: result.statements ?? [] };
+}
+
+/** A plugin made in-process (tests) has no file a worker could import: its tables are diffed here. */
+async function drizzleKitInProcess(plugin: GroundworkPlugin, previous: unknown): Promise<DrizzleKitResult> {
+  const { generateDrizzleJson, generateMigration } = await drizzleKit();
+  const snapshot = generateDrizzleJson(plugin.tables);
+  const from = previous ?? generateDrizzleJson({});
+  try {
+    return { snapshot, previous: from, statements: await generateMigration(from as never, snapshot) };
+  } catch (error) {
+    return { snapshot, previous: from, migrationError: (error as Error).message };
+  }
+}
+
+/** The file `npm run build` writes beside a compiled plugin: its DDL from nothing, for one fingerprint. */
+export function precomputedSchemaFile(pluginFile: string): string {
+  return pluginFile.replace(/\.(ts|js|mjs)$/, '.schema.json');
+}
+
+/** What the build computed for this plugin, if it is for these very tables (the fingerprint says so). */
+function readPrecomputedSchema(plugin: GroundworkPlugin, fingerprint: string): { current: Snapshot; statements: string[] } | null {
+  const file = pluginFileOf(plugin);
+  if (!file || !existsSync(precomputedSchemaFile(file))) return null;
+  const stored = JSON.parse(readFileSync(precomputedSchemaFile(file), 'utf8')) as PrecomputedSchema;
+  return stored.fingerprint === fingerprint ? { current: stored.snapshot as Snapshot, statements: stored.statements } : null;
+}
+
+/** The plugin's tables from nothing, as `npm run build` stores them beside the compiled plugin. */
+export async function precomputeSchema(plugin: GroundworkPlugin): Promise<PrecomputedSchema> {
+  const { generateDrizzleJson, generateMigration } = await drizzleKit();
+  const snapshot = generateDrizzleJson(plugin.tables);
+  return { fingerprint: fingerprintOf(plugin), snapshot, statements: await generateMigration(generateDrizzleJson({}), snapshot) };
 }
 
 /** Records `snapshot` as the plugin's tables in the database: what the next boot compares against. */
@@ -109,8 +156,9 @@ export async function recordAppliedSchema(db: AppDatabase, plugin: GroundworkPlu
  * move rebuilds the tables a database has, whatever the plugin's code says today.
  */
 export async function statementsToCreate(snapshot: unknown): Promise<string[]> {
-  const { generateDrizzleJson, generateMigration } = await drizzleKit();
-  return generateMigration(generateDrizzleJson({}) as never, snapshot as never);
+  const result = await runDrizzleKit({ snapshot });
+  if (result.migrationError !== undefined) throw new Error(result.migrationError);
+  return result.statements ?? [];
 }
 
 /** Changes from `previous` to `current` that could lose data, named by table and column. */

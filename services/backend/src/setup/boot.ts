@@ -108,6 +108,7 @@ export class BootSequence {
 
   private announceSetup(baseUrl: string): void {
     const { token, source } = this.token.ensure();
+    this.runner.prepareFirstSetup();
     if (source === 'environment') {
       const link = `${baseUrl}/setup`;
       this.log.info({ [SETUP_LINK_FIELD]: link }, `Not set up yet. Open ${link} and enter the SETUP_TOKEN from the environment.`);

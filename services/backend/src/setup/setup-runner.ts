@@ -6,6 +6,7 @@ import type { PluginRegistry } from '../plugins/registry.ts';
 import { AppError } from '../errors.ts';
 import type { PhaseName, SetupResult } from '../schemas/database.ts';
 import { assertDataFolder } from '../storage.ts';
+import { compactHeapSoon } from '../heap-compaction.ts';
 import { pauseForTests } from '../test-pause.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import type { SetupStatus } from './setup-status.ts';
@@ -63,6 +64,11 @@ export class SetupRunner {
     return result;
   }
 
+  /** The instance waits for its first setup: get ahead on the slow part of it (the settings key). */
+  prepareFirstSetup(): void {
+    this.parts.settings.prepareKeyForNewInstallation();
+  }
+
   /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
   authorizeSetupStep(presentedToken: string | undefined): void {
     // While boot cannot reach the environment's PostgreSQL, these help find out why; setup waits.
@@ -85,6 +91,8 @@ export class SetupRunner {
   run(type: DatabaseType, mode: SetupRun['mode'], issueAdminToken: boolean): Promise<SetupRun> {
     const { config, log, settings, plugins } = this.parts;
     this.parts.status.begin(type);
+    // A first setup derives the key while it connects and migrates (nothing to do if already derived).
+    if (mode === 'first-time') settings.prepareKeyForNewInstallation();
     const run = new SetupRun(type, mode, issueAdminToken, config, log, settings, plugins);
     const running = this.runPhases(run).then(() => run);
     // Tracked for settle(); the caller handles the error, so this copy must not reject.
@@ -149,6 +157,7 @@ export class SetupRunner {
     // Plugins' own start-up: a plugin that throws is marked failed; it cannot stop the instance.
     await plugins.start();
     log.info({ type: run.type, ms: Math.round(performance.now() - started) }, `Database ready (${run.type}, ${run.driver.target})`);
+    compactHeapSoon();
   }
 
   /** Leaves nothing behind: lock released, connections closed, a PGlite folder made by this run removed. */

@@ -1,0 +1,72 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { SettingsCipher } from '../../src/global-settings/crypto.ts';
+import { EncryptionKeys } from '../../src/global-settings/keys.ts';
+import { setUpWithAdmin } from '../../../../test/helpers/admin.ts';
+import { startApp } from '../../../../test/helpers/app.ts';
+import { createTestDatabase } from '../../../../test/helpers/postgres.ts';
+import { tempDir } from '../../../../test/helpers/temp.ts';
+
+const SECRET = 'ahead-encryption-secret-0123456789';
+
+describe('the settings key of a new installation, derived ahead of setup', () => {
+  it('is used for a database with no key recorded, with the salt it was derived with; a recorded salt gets its own key', async () => {
+    const folder = tempDir();
+    try {
+      const keys = new EncryptionKeys(loadConfig({ PERSISTENT_DATA_DIR: folder.path, ENCRYPTION_SECRET: SECRET }), pino({ level: 'silent' }));
+      keys.deriveAheadForNewInstallation();
+      // A database set up elsewhere names its own salt: the key ahead (another salt) is not used for it.
+      const recordedSalt = SettingsCipher.newSalt();
+      const expected = await SettingsCipher.fromSecret(SECRET, recordedSalt);
+      const forRecorded = await keys.resolve({ keyId: expected.keyId, kdfSalt: recordedSalt });
+      expect(forRecorded).toMatchObject({ kdfSalt: recordedSalt, keyId: expected.keyId });
+
+      const fresh = new EncryptionKeys(loadConfig({ PERSISTENT_DATA_DIR: folder.path, ENCRYPTION_SECRET: SECRET }), pino({ level: 'silent' }));
+      fresh.deriveAheadForNewInstallation();
+      const forNew = await fresh.resolve(null);
+      expect(forNew.kdfSalt).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(forNew.kdfSalt).not.toBe(recordedSalt);
+      // The key is the one that salt gives: what the database records is what every replica derives.
+      expect(forNew.keyId).toBe((await SettingsCipher.fromSecret(SECRET, forNew.kdfSalt)).keyId);
+    } finally {
+      folder.remove();
+    }
+  });
+
+  it('a setup on PostgreSQL records the salt of the key derived at boot and notes it (0600) for the next boot, which uses it only if the database agrees', async () => {
+    const db = await createTestDatabase();
+    const folder = tempDir();
+    try {
+      const env = { ...db.env, ENCRYPTION_SECRET: SECRET };
+      const first = await startApp(env, { dataDir: folder.path });
+      await setUpWithAdmin(first, 'postgresql');
+      const [recorded] = await db.query<{ key_id: string; kdf_salt: string }>('select key_id, kdf_salt from settings_encryption');
+      expect(recorded!.key_id).toBe((await SettingsCipher.fromSecret(SECRET, recorded!.kdf_salt)).keyId);
+      await first.close();
+      const hint = join(folder.path, 'encryption-salt');
+      await expect.poll(() => existsSync(hint) && readFileSync(hint, 'utf8').trim()).toBe(recorded!.kdf_salt);
+      expect(statSync(hint).mode & 0o777).toBe(0o600);
+
+      const again = await startApp(env, { dataDir: folder.path });
+      expect(again.app.setupStatus.snapshot().state).toBe('ready');
+      await again.close();
+
+      // A hint naming another salt: its key is not taken; the recorded salt's key is, and the hint follows it.
+      writeFileSync(hint, `${SettingsCipher.newSalt()}\n`, { mode: 0o600 });
+      const misled = await startApp(env, { dataDir: folder.path });
+      try {
+        expect(misled.app.setupStatus.snapshot().state).toBe('ready');
+        expect(misled.logs.join('')).not.toMatch(/does not match this database/);
+        await expect.poll(() => readFileSync(hint, 'utf8').trim()).toBe(recorded!.kdf_salt);
+      } finally {
+        await misled.close();
+      }
+    } finally {
+      await db.drop();
+      folder.remove();
+    }
+  });
+});
