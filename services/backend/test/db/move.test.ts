@@ -84,14 +84,19 @@ describe('moveDatabase (PGlite → PostgreSQL, in process)', () => {
     const report = await moveDatabase({
       source,
       target,
-      batchRows: 1000,
+      // Small chunks: the COPY from PGlite streams in several.
+      chunkPages: 8,
       onStage: (stage) => void stages.push(stage),
       onProgress: (table, done, total) => table === 'public.kinds_values' && progress.push(done, total),
     });
     expect(stages).toEqual(['building', 'copying', 'verifying']);
-    expect(progress).toEqual([0, 2502, 1000, 2502, 2000, 2502, 2502, 2502]);
+    expect(progress.length).toBeGreaterThan(6);
+    expect(progress.filter((_, index) => index % 2 === 1).every((total) => total === 2502)).toBe(true);
+    const done = progress.filter((_, index) => index % 2 === 0);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    expect(done.at(-1)).toBe(2502);
     expect(report).toMatchObject({ alreadyCopied: false, target: expect.stringContaining(database.name) });
-    expect(report.tables.find((table) => table.name === 'public.kinds_values')).toMatchObject({ rows: 2502, checksum: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(report.tables.find((table) => table.name === 'public.kinds_values')).toMatchObject({ rows: 2502, checksum: expect.stringMatching(/^-?\d+\/-?\d+$/) });
     // The bookkeeping tables travel too: applied migrations, plugins' recorded schemas, the key id.
     expect(report.tables.map((table) => table.name)).toEqual(expect.arrayContaining(['drizzle.__drizzle_migrations', 'public.plugin_schemas', 'public.settings_encryption']));
 
