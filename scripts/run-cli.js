@@ -8,9 +8,10 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const BACKEND = resolve(import.meta.dirname, '../services/backend');
-// What `npm run build` compiles (tsconfig.build.json), and the file it writes on every build.
+// What `npm run build` compiles (tsconfig.build.json), and the stamp it writes last on every build
+// (tsc itself leaves unchanged outputs, and its .tsbuildinfo, untouched).
 const SOURCE_DIRS = ['src', 'plugins'].map((dir) => join(BACKEND, dir));
-const BUILD_INFO = join(BACKEND, 'dist/.tsbuildinfo');
+const BUILT_AT = join(BACKEND, 'dist/.built-at');
 
 const name = process.argv[2];
 if (!name || !/^[a-z-]+$/.test(name)) throw new Error('usage: node scripts/run-cli.js <command> [arguments…]');
@@ -26,7 +27,7 @@ function newestMtime(dir) {
   return newest;
 }
 
-const buildIsCurrent = existsSync(compiled) && existsSync(BUILD_INFO) && statSync(BUILD_INFO).mtimeMs >= Math.max(...SOURCE_DIRS.map(newestMtime));
+const buildIsCurrent = existsSync(compiled) && existsSync(BUILT_AT) && statSync(BUILT_AT).mtimeMs >= Math.max(...SOURCE_DIRS.map(newestMtime));
 // The command reads its arguments from process.argv.slice(2), as when node runs it directly.
 process.argv.splice(1, 2, buildIsCurrent ? compiled : join(BACKEND, 'src/cli', `${name}.ts`));
 if (buildIsCurrent) {
