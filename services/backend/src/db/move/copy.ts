@@ -67,18 +67,17 @@ export interface TableSum {
 }
 
 /**
- * Row count and a checksum of every row's text rendering: the md5 of each row, its two 64-bit
- * halves summed over the table (exact numeric sums). A sum does not depend on the rows' order, so
- * neither side sorts or holds the rows, and both agree whatever their collations or physical order.
- * Same columns, same order on both sides.
+ * Row count and a checksum of every row's text rendering: the sum (exact, numeric) of each row's
+ * 64-bit hash. A sum does not depend on the rows' order, so neither side sorts or holds the rows,
+ * and both agree whatever their physical order. The hash is PostgreSQL's own (hashtextextended, as
+ * hash partitioning uses; bytes hashed as they are under "C"): several times cheaper in PGlite than
+ * md5 turned into numbers. Same columns, same order on both sides.
  */
 export async function tableChecksum(db: Executor, table: TableShape): Promise<TableSum> {
   const all = table.columns.map((column) => quoteIdent(column.name)).join(', ');
-  const half = (from: number) => `coalesce(sum(('x' || substr(h, ${from}, 16))::bit(64)::bigint), 0)::text`;
   const [sum] = await rowsOf<{ rows: number; checksum: string }>(
     db,
-    `select count(*)::int as rows, ${half(1)} || '/' || ${half(17)} as checksum
-       from (select md5(row(${all})::text) as h from ${table.qualified}) hashed`,
+    `select count(*)::int as rows, coalesce(sum(hashtextextended(row(${all})::text collate "C", 0)), 0)::text as checksum from ${table.qualified}`,
   );
   return { rows: Number(sum!.rows), checksum: sum!.checksum };
 }
