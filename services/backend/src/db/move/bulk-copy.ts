@@ -31,16 +31,20 @@ export async function copyTableInBulk(
   const failed = new Promise<never>((_, reject) => into.once('error', reject));
   failed.catch(() => {});
   let done = 0;
+  let drained: Promise<unknown> = Promise.resolve();
   try {
     for (let first = 0; first < Number(size!.pages); first += chunkPages) {
       const range = `ctid >= '(${first},0)'::tid and ctid < '(${first + chunkPages},0)'::tid`;
       const chunk = await copyOut(source, `copy (select ${columns} from ${table.qualified} where ${range}) to '/dev/blob'`);
       if (chunk.length === 0) continue;
-      // Waits while the target is behind, so at most a chunk or two is in memory.
-      if (!into.write(chunk)) await Promise.race([once(into, 'drain'), failed]);
+      // The previous chunk went on flowing into the target while PGlite rendered this one; waiting
+      // for it to drain here keeps at most two chunks in memory.
+      await drained;
+      drained = into.write(chunk) ? Promise.resolve() : Promise.race([once(into, 'drain'), failed]);
       done += countRows(chunk);
       onRows(done);
     }
+    await drained;
     into.end();
     await Promise.race([once(into, 'finish'), failed]);
   } catch (error) {
