@@ -152,4 +152,31 @@ describe('moveDatabase (PGlite → PostgreSQL, in process)', () => {
       await again.drop();
     }
   });
+  it('stopped midway through the COPY stream, or a row the target refuses there: everything rolls back, and the same target takes the move after', async () => {
+    const noTables = async () =>
+      expect(await database.query(`select count(*)::int as n from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`)).toEqual([{ n: 0 }]);
+    // Stopped on this side (a running server's move is told to stop): CopyFail, then the rollback.
+    const stop = new Error('stopped by the test');
+    const stopping = (table: string, done: number) => {
+      if (table === 'public.kinds_values' && done > 500) throw stop;
+    };
+    await expect(moveDatabase({ source, target, chunkPages: 2, onProgress: stopping })).rejects.toBe(stop);
+    await noTables();
+
+    // The source lost its primary key (a move compares columns, not constraints): a duplicate id at
+    // the end of the table reaches the target after several chunks went in.
+    await source.db.execute(sql`alter table kinds_values drop constraint kinds_values_pkey`);
+    await source.db.execute(sql`insert into kinds_values (id, label) values (1, 'duplicate')`);
+    const progress: number[] = [];
+    await expect(
+      moveDatabase({ source, target, chunkPages: 2, onProgress: (table, done) => table === 'public.kinds_values' && progress.push(done) }),
+    ).rejects.toThrow(/duplicate key value violates unique constraint/);
+    expect(progress.filter((done) => done > 0).length).toBeGreaterThan(2);
+    await noTables();
+
+    await source.db.execute(sql`delete from kinds_values where label = 'duplicate'`);
+    await source.db.execute(sql`alter table kinds_values add primary key (id)`);
+    expect(await moveDatabase({ source, target })).toMatchObject({ alreadyCopied: false });
+    expect(await rowsOf(target)).toEqual(await rowsOf(source));
+  });
 });

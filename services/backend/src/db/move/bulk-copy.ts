@@ -28,7 +28,14 @@ export async function copyTableInBulk(
   const [size] = await rowsOf<{ pages: number }>(source, sql`select (pg_relation_size(${table.qualified}::regclass) / current_setting('block_size')::int)::int as pages`);
   const columns = insertableColumns(table);
   const into = copyFrom(`copy ${table.qualified} (${columns}) from stdin`);
-  const failed = new Promise<never>((_, reject) => into.once('error', reject));
+  // The target refused (a row, the connection): the stream reports it, and may again once it ends.
+  let refused = false;
+  const failed = new Promise<never>((_, reject) =>
+    into.on('error', (error) => {
+      refused = true;
+      reject(error);
+    }),
+  );
   failed.catch(() => {});
   let done = 0;
   let drained: Promise<unknown> = Promise.resolve();
@@ -48,8 +55,9 @@ export async function copyTableInBulk(
     into.end();
     await Promise.race([once(into, 'finish'), failed]);
   } catch (error) {
-    // Sends CopyFail: the target's connection leaves COPY and can roll the transaction back.
-    into.destroy(error as Error);
+    // Reading failed on this side: CopyFail takes the target's connection out of COPY, so the
+    // transaction can roll back. (After the target's own error, its connection is out already.)
+    if (!refused) into.destroy(error as Error);
     throw error;
   }
   return done;
