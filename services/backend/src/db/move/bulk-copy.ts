@@ -9,6 +9,8 @@ import { rowsOf, type Executor } from './sql.ts';
  * large enough that the per-statement cost vanishes, small enough to keep memory flat.
  */
 export const DEFAULT_CHUNK_PAGES = 1_024;
+/** 512 kB: a running server's move reads its own PGlite between its requests' queries, which wait at most one chunk. */
+export const SHARED_CHUNK_PAGES = 64;
 
 /**
  * Copies one table from a PGlite source into a PostgreSQL target with COPY on both sides: PGlite

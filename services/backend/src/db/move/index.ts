@@ -7,7 +7,7 @@
 import type { DatabaseDriver } from '../drivers/types.ts';
 import { buildSchema } from './build-schema.ts';
 import { readForeignKeys, readSequences, readTables, shapeDifferences, type TableShape } from './catalog.ts';
-import { copyTableInBulk, DEFAULT_CHUNK_PAGES } from './bulk-copy.ts';
+import { copyTableInBulk, DEFAULT_CHUNK_PAGES, SHARED_CHUNK_PAGES } from './bulk-copy.ts';
 import { copySequences, copyTable, tableChecksum, type TableSum } from './copy.ts';
 import { quoteIdent, rowsOf, useStableRendering, type Executor } from './sql.ts';
 
@@ -108,7 +108,7 @@ export async function moveDatabase(options: MoveOptions): Promise<MoveReport> {
             const [{ total } = { total: 0 }] = await rowsOf<{ total: number }>(source, `select count(*)::int as total from ${table.qualified}`);
             options.onProgress?.(table.name, 0, Number(total));
             const onRows = (done: number) => options.onProgress?.(table.name, done, Number(total));
-            if (bulk) await copyTableInBulk(source, bulk, table, options.chunkPages ?? DEFAULT_CHUNK_PAGES, onRows);
+            if (bulk) await copyTableInBulk(source, bulk, table, options.chunkPages ?? (perStatement ? SHARED_CHUNK_PAGES : DEFAULT_CHUNK_PAGES), onRows);
             else await copyTable(source, target, table, perStatement ? 'pages' : 'cursor', batchRows, onRows);
           }
           for (const key of foreignKeys) await rowsOf(target, `alter table ${key.table} add constraint ${quoteIdent(key.name)} ${key.definition}`);
