@@ -38,6 +38,8 @@ COPY drizzle ./drizzle
 # dist/src is the server and its CLIs, dist/plugins the bundled plugins (the default PLUGINS_DIR).
 COPY --from=build /app/services/backend/dist ./services/backend/dist
 COPY --from=build /app/services/frontend/dist ./services/frontend/dist
+# `npm run db:move` starts the compiled command through it (no sources here: dist is current).
+COPY scripts/run-cli.js ./scripts/
 # The server refuses a data folder others can write to; 0700 also keeps them from reading it.
 RUN mkdir -p -m 700 /app/persistent_data && chown node:node /app/persistent_data
 USER node

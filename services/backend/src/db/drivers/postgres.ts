@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { describeTarget, type PostgresSettings } from '../../config.ts';
 import { DatabaseUnavailableError, isConnectionError } from '../../errors.ts';
 import * as schema from '../schema/index.ts';
@@ -130,6 +131,7 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
       return {
         db,
         migrate: () => applyMigrations(db),
+        copyFrom: (statement) => client.query(copyFrom(statement)),
         async release() {
           // Ending the session releases its advisory lock (and a broken one has lost it already).
           // The error listener stays: a connection may still fail while it ends.

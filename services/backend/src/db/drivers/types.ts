@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { PGlite } from '@electric-sql/pglite';
 import type { DatabaseType } from '../../config.ts';
 import type { DatabaseUnavailableError } from '../../errors.ts';
@@ -62,6 +63,12 @@ export interface ExclusiveSession {
    * throws SchemaDivergedError, changing nothing, on a diverged history.
    */
   migrate(): Promise<SchemaComparison>;
+  /**
+   * PostgreSQL only: runs `COPY … FROM STDIN` on the locked connection (inside its open
+   * transaction, if any) and returns the stream to write COPY text into; it finishes once the
+   * server has taken every row. The bulk path of a move.
+   */
+  copyFrom?(statement: string): Writable;
   release(): Promise<void>;
 }
 

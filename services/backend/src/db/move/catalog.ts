@@ -30,6 +30,11 @@ export async function readTables(db: Executor): Promise<TableShape[]> {
   return [...tables.values()];
 }
 
+/** The columns a copy writes, quoted, in the table's order: generated columns compute themselves; identity columns take the copied value. */
+export function insertableColumns(table: TableShape): string {
+  return table.columns.filter((column) => !column.generated).map((column) => quoteIdent(column.name)).join(', ');
+}
+
 /** Where two databases' tables differ (missing tables, missing or retyped columns); empty when they match. */
 export function shapeDifferences(source: readonly TableShape[], target: readonly TableShape[]): string[] {
   const problems: string[] = [];

@@ -7,6 +7,7 @@
 import type { DatabaseDriver } from '../drivers/types.ts';
 import { buildSchema } from './build-schema.ts';
 import { readForeignKeys, readSequences, readTables, shapeDifferences, type TableShape } from './catalog.ts';
+import { copyTableInBulk, DEFAULT_CHUNK_PAGES, SHARED_CHUNK_PAGES } from './bulk-copy.ts';
 import { copySequences, copyTable, tableChecksum, type TableSum } from './copy.ts';
 import { quoteIdent, rowsOf, useStableRendering, type Executor } from './sql.ts';
 
@@ -23,8 +24,10 @@ interface MoveOptions {
   onProgress?(table: string, done: number, total: number): void;
   /** As each stage begins (awaited). */
   onStage?(stage: MoveStage): void | Promise<void>;
-  /** Rows per batch read from the source and inserted into the target. */
+  /** Rows per batch read from the source and inserted into the target (when COPY is not used). */
   batchRows?: number;
+  /** PGlite into PostgreSQL (COPY on both sides): heap pages of the source per chunk. */
+  chunkPages?: number;
   /**
    * How the source is read. 'snapshot' (the default): one read-only transaction for the whole
    * move, every table as of one moment. 'per-statement': each read in its own short transaction,
@@ -98,11 +101,15 @@ export async function moveDatabase(options: MoveOptions): Promise<MoveReport> {
           // Foreign keys come off for the copy (rows arrive in any order) and are added back
           // after it, which checks every row against them once.
           const foreignKeys = await readForeignKeys(target);
+          // PGlite into PostgreSQL: COPY on both sides. Otherwise rows in batches (copy.ts).
+          const bulk = sourceDriver.type === 'pglite' ? session.copyFrom : undefined;
           for (const key of foreignKeys) await rowsOf(target, `alter table ${key.table} drop constraint ${quoteIdent(key.name)}`);
           for (const table of built) {
             const [{ total } = { total: 0 }] = await rowsOf<{ total: number }>(source, `select count(*)::int as total from ${table.qualified}`);
             options.onProgress?.(table.name, 0, Number(total));
-            await copyTable(source, target, table, perStatement ? 'pages' : 'cursor', batchRows, (done) => options.onProgress?.(table.name, done, Number(total)));
+            const onRows = (done: number) => options.onProgress?.(table.name, done, Number(total));
+            if (bulk) await copyTableInBulk(source, bulk, table, options.chunkPages ?? (perStatement ? SHARED_CHUNK_PAGES : DEFAULT_CHUNK_PAGES), onRows);
+            else await copyTable(source, target, table, perStatement ? 'pages' : 'cursor', batchRows, onRows);
           }
           for (const key of foreignKeys) await rowsOf(target, `alter table ${key.table} add constraint ${quoteIdent(key.name)} ${key.definition}`);
           const sequences = await readSequences(target);
@@ -139,7 +146,8 @@ async function compareTables(source: Executor, target: Executor, tables: readonl
   const compared: MoveReport['tables'] = [];
   const mismatches: string[] = [];
   for (const table of tables) {
-    const [before, after] = [await tableChecksum(source, table), await tableChecksum(target, table)];
+    // Two engines, two processes (or a process and the in-process PGlite): both sides at once.
+    const [after, before] = await Promise.all([tableChecksum(target, table), tableChecksum(source, table)]);
     compared.push({ name: table.name, ...before });
     if (before.rows !== after.rows) mismatches.push(`${table.name} has ${before.rows} row(s) but ${after.rows} arrived`);
     else if (before.checksum !== after.checksum) mismatches.push(`${table.name}: same ${before.rows} row(s) but different content`);
