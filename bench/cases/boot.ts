@@ -48,7 +48,9 @@ export const bootBench: BenchCase = {
   async run({ quick, postgresUrl }) {
     const pairs = pairCount(quick);
     // How long a process sits idle before its RSS is read (--quick: only that it works).
-    const idleMs = quick ? 500 : 2_000;
+    // Long enough for what an idle server settles to: the server gives back the heap its boot and
+    // setup left a few seconds after they end (src/heap-compaction.ts).
+    const idleMs = quick ? 500 : 8_000;
     const results: BenchResult[] = [];
 
     for (const type of ['postgresql', 'pglite'] as const) {

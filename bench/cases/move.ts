@@ -26,7 +26,7 @@ const SECRET = { ENCRYPTION_SECRET: 'benchmark-encryption-secret-0123456789' };
 const RAW_COPY = join(import.meta.dirname, '../support/raw-copy.js');
 const TABLE = 'notes_notes';
 
-/** The command an npm script runs (`node --import tsx services/…/move.ts`), as arguments to node. */
+/** The command an npm script runs (`node scripts/run-cli.js move`), as arguments to node. */
 function npmScript(name: string): string[] {
   const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const [node, ...args] = scripts[name]!.split(/\s+/);
@@ -77,7 +77,7 @@ async function runMeasured(args: string[], env: Record<string, string>): Promise
 
 /** The lines a move prints as each of its stages begins (cli/move.ts). */
 const STAGE_LINES = [/^Building the schema/, /^Copying every row/, /^Verifying every table/, /^Switching db\.selection\.json/];
-const STAGE_NAMES = ['start-up (node, tsx, opening both databases)', 'building the schema', 'copying', 'verifying', 'switching and exit'];
+const STAGE_NAMES = ['start-up (node, loading the command, opening both databases)', 'building the schema', 'copying', 'verifying', 'switching and exit'];
 
 /** Time in each stage of a move: from its line to the next one's (start-up: from the spawn; the last: to the exit). */
 function stageTimes(run: ProcessRun): number[] {
