@@ -105,3 +105,17 @@ export const PLAIN_NODE = process.allowedNodeEnvironmentFlags.has('--experimenta
 export function buildBackend(): void {
   execFileSync('npm', ['run', 'build', '-w', 'services/backend'], { cwd: REPO_ROOT, stdio: 'ignore' });
 }
+
+/** Each setup phase's duration as a server logged it at debug level ("setup phase done", with ms). */
+export function loggedPhases(lines: readonly string[]): Map<string, number> {
+  const phases = new Map<string, number>();
+  for (const line of lines) {
+    try {
+      const entry = JSON.parse(line) as { msg?: string; phase?: string; ms?: number };
+      if (entry.msg === 'setup phase done' && entry.phase && entry.ms !== undefined) phases.set(entry.phase, entry.ms);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return phases;
+}

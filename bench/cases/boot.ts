@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { spawnServer, type ServerProcess } from '../../test/helpers/server-process.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, COMPILED_SERVER, freshDatabase, mb, memoryMb, ms, pairCount, PLAIN_NODE, sleep, spread, stats, type BenchCase, type BenchResult } from '../lib.ts';
+import { alternate, COMPILED_SERVER, freshDatabase, loggedPhases, mb, memoryMb, ms, pairCount, PLAIN_NODE, sleep, spread, stats, type BenchCase, type BenchResult } from '../lib.ts';
 
 const SECRET = { ENCRYPTION_SECRET: 'benchmark-encryption-secret-0123456789' };
 const BARE_SERVER = join(import.meta.dirname, '../support/bare-server.js');
@@ -26,14 +26,7 @@ async function bootPhases(env: Record<string, string>): Promise<string> {
   const server = await startCompiled({ ...env, LOG_LEVEL: 'debug' });
   try {
     await server.waitForLog(/Database ready/, 60_000);
-    const phases = server.logs.flatMap((line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; phase?: string; ms?: number };
-        return entry.msg === 'setup phase done' ? [`${entry.phase} ${entry.ms} ms`] : [];
-      } catch {
-        return [];
-      }
-    });
+    const phases = [...loggedPhases(server.logs)].map(([phase, ms]) => `${phase} ${ms} ms`);
     return phases.join(', ') || 'none logged';
   } finally {
     await server.stop();

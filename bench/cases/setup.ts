@@ -8,7 +8,7 @@ import { loadConfig } from '../../services/backend/src/config.ts';
 import { MIGRATIONS_DIR } from '../../services/backend/src/paths.ts';
 import { spawnServer } from '../../test/helpers/server-process.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, COMPILED_SERVER, freshDatabase, ms, pairCount, PLAIN_NODE, sleep, spread, stats, timeMs, type BenchCase } from '../lib.ts';
+import { alternate, COMPILED_SERVER, freshDatabase, loggedPhases, ms, pairCount, PLAIN_NODE, sleep, spread, stats, timeMs, type BenchCase } from '../lib.ts';
 
 const TOKEN = 'benchmark-setup-token-0123456789';
 const PHASE_METRIC = /^groundwork_setup_phase_duration_seconds_sum\{phase="(\w+)",mode="first-time"\} ([\d.e+-]+)$/;
@@ -66,17 +66,7 @@ async function timeSetup(type: 'pglite' | 'postgresql', env: Record<string, stri
       status = (await server.post('/api/db/setup', { type }, { 'x-setup-token': TOKEN })).status;
     });
     if (status !== 200) throw new Error(`setup answered ${status}`);
-    // The phases as the server logged them (debug level: one line per phase, after it ends).
-    const phases = new Map<string, number>();
-    for (const line of server.logs) {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; phase?: string; ms?: number };
-        if (entry.msg === 'setup phase done' && entry.phase && entry.ms !== undefined) phases.set(entry.phase, entry.ms);
-      } catch {
-        // not a JSON line
-      }
-    }
-    return { ms: elapsed, phases };
+    return { ms: elapsed, phases: loggedPhases(server.logs) };
   } finally {
     await server.stop();
     folder.remove();

@@ -5,12 +5,10 @@
  * Everything is done with the keyboard alone; axe-core checks every page and state on the way, and a
  * screenshot of each lands in test/artifacts/.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { REPO_ROOT } from '../../services/backend/src/paths.ts';
-import { ARTIFACTS_DIR, expectAccessible, launchChromium, tabTo } from '../helpers/browser.ts';
+import { ARTIFACTS_DIR, buildWebUi, expectAccessible, launchChromium, tabTo } from '../helpers/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -33,8 +31,7 @@ describe('first settings in the wizard and the admin page, in Chromium', () => {
   const folders: Array<{ remove(): void }> = [];
 
   beforeAll(async () => {
-    // The server serves services/frontend/dist, as after `npm start`; build it from this checkout.
-    execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    buildWebUi();
     browser = await launchChromium();
   });
   afterAll(async () => {

@@ -3,13 +3,11 @@
  * against a server started fresh as `npm start` starts it, serving the built front end.
  * Every step is done by clicking; a screenshot of each lands in test/artifacts/.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { REPO_ROOT } from '../../services/backend/src/paths.ts';
-import { ARTIFACTS_DIR, expectAccessible, launchChromium } from '../helpers/browser.ts';
+import { ARTIFACTS_DIR, buildWebUi, expectAccessible, launchChromium } from '../helpers/browser.ts';
 import { MIGRATION_TAGS } from '../helpers/migrations.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
@@ -24,8 +22,7 @@ describe('the /setup wizard in Chromium', () => {
   const folders: Array<{ remove(): void }> = [];
 
   beforeAll(async () => {
-    // The server serves services/frontend/dist, as after `npm start`; build it from this checkout.
-    execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    buildWebUi();
     browser = await launchChromium();
   });
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -21,6 +22,15 @@ const CHROMIUM_ARGS = [
 
 /** Screenshots of each step land here (gitignored), for people to look at after a run. */
 export const ARTIFACTS_DIR = join(REPO_ROOT, 'test/artifacts');
+
+/**
+ * Builds the web UI (services/frontend/dist) from this checkout: the test servers run the backend
+ * from its sources and serve that folder, as after `npm start`. Only the front end: the backend's
+ * build would rewrite services/backend/dist under tests that run the compiled server.
+ */
+export function buildWebUi(): void {
+  execFileSync('npm', ['run', 'build', '-w', 'services/frontend'], { cwd: REPO_ROOT, stdio: 'ignore' });
+}
 
 /** Launches Debian's Chromium with a new, empty profile (Playwright makes one per launch). */
 export async function launchChromium(): Promise<Browser> {
