@@ -9,7 +9,7 @@ import { spawnServer, type ServerProcess } from '../helpers/server-process.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const run = promisify(execFile);
-const TSC = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+const BUILD = join(REPO_ROOT, 'services/backend/build.js');
 const COMPILED_SERVER = join(REPO_ROOT, 'services/backend/dist/src/server.js');
 // Plain JavaScript only: Node ≥ 22.18 would otherwise strip the types of a .ts file it is handed,
 // and a server that quietly loaded TypeScript sources would pass for the compiled one.
@@ -27,8 +27,8 @@ describe('the compiled server', () => {
   });
 
   it('builds, starts with plain node, sets up on PostgreSQL and serves the compiled notes plugin', async () => {
-    // The build `npm run build` runs for the backend (incremental: fast when dist/ is current).
-    await run(process.execPath, [TSC, '-p', join(REPO_ROOT, 'services/backend/tsconfig.build.json')], { cwd: REPO_ROOT });
+    // The bundles and types `npm run build` makes for the backend (services/backend/build.js).
+    await run(process.execPath, [BUILD], { cwd: REPO_ROOT });
 
     db = await createTestDatabase();
     server = await spawnServer({ PERSISTENT_DATA_DIR: folder.path, NODE_OPTIONS: '', ...db.env }, [...PLAIN_NODE, COMPILED_SERVER]);
@@ -48,7 +48,7 @@ describe('the compiled server', () => {
   });
 
   it("makes the embedded database's template at build time, and a PGlite setup copies it", async () => {
-    // The rest of `npm run build` for the backend, after the compiler (the first test compiled).
+    // The rest of `npm run build` for the backend, after the bundles (the first test built them).
     const made = await run(process.execPath, [...PLAIN_NODE, join(REPO_ROOT, 'services/backend/dist/src/cli/pglite-template.js')], { cwd: REPO_ROOT });
     const template = /Embedded database template: (\S+)/.exec(made.stdout)![1]!;
     expect(existsSync(join(template, 'PG_VERSION'))).toBe(true);
