@@ -22,9 +22,11 @@ const entries = [
   'src/server.ts',
   'src/plugins/index.ts',
   ...readdirSync(join(BACKEND, 'src/cli')).filter((name) => name.endsWith('.ts')).map((name) => `src/cli/${name}`),
-  ...readdirSync(join(BACKEND, 'plugins'))
-    .filter((id) => statSync(join(BACKEND, 'plugins', id, 'index.ts'), { throwIfNoEntry: false })?.isFile())
-    .map((id) => `plugins/${id}/index.ts`),
+  // The bundled plugins, as the loader finds them: plugins/<id>/index.ts or plugins/<id>.ts.
+  ...readdirSync(join(BACKEND, 'plugins'), { withFileTypes: true }).flatMap((entry) => {
+    if (entry.isFile()) return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [`plugins/${entry.name}`] : [];
+    return statSync(join(BACKEND, 'plugins', entry.name, 'index.ts'), { throwIfNoEntry: false })?.isFile() ? [`plugins/${entry.name}/index.ts`] : [];
+  }),
 ];
 
 /** The JavaScript of an earlier build (the types and the plugins' precomputed DDL stay: tsc and the build rewrite them). */
