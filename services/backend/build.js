@@ -6,8 +6,8 @@
 // Then tsc writes the types beside them (an operator's own plugin compiles against
 // dist/src/plugins/index.js) and checks the sources, as the build always did.
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 
 const BACKEND = import.meta.dirname;
@@ -36,6 +36,15 @@ function removeOldJavaScript(dir) {
   }
 }
 
+/**
+ * esbuild writes code in ASCII (escapes) but keeps comments as they are: one "…" in a comment would
+ * make V8 hold the whole module's source as a two-byte string, twice the memory, for the life of
+ * the process. Outside comments there is nothing to change, so this only rewrites comment text.
+ */
+function asciiOnly(code) {
+  return code.replace(/[^\p{ASCII}]/gu, (char) => `\\u{${char.codePointAt(0).toString(16)}}`);
+}
+
 function typesAndCheck() {
   const tsc = join(BACKEND, '../../node_modules/typescript/bin/tsc');
   return new Promise((resolve, reject) => {
@@ -49,7 +58,7 @@ for (const dir of ['src', 'plugins']) {
   if (statSync(join(DIST, dir), { throwIfNoEntry: false })?.isDirectory()) removeOldJavaScript(join(DIST, dir));
 }
 const types = typesAndCheck();
-await esbuild.build({
+const { outputFiles } = await esbuild.build({
   absWorkingDir: BACKEND,
   entryPoints: entries,
   outdir: DIST,
@@ -67,6 +76,13 @@ await esbuild.build({
   // the TypeScript sources when the server runs with NODE_OPTIONS=--enable-source-maps.
   keepNames: true,
   sourcemap: 'linked',
+  // Licences of the bundled packages beside each bundle (<file>.LEGAL.txt), not inside it.
+  legalComments: 'linked',
   logLevel: 'warning',
+  write: false,
 });
+for (const file of outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, file.path.endsWith('.js') ? asciiOnly(file.text) : file.contents);
+}
 await types;
