@@ -32,7 +32,7 @@ const entries = [
 /** The JavaScript of an earlier build (the types and the plugins' precomputed DDL stay: tsc and the build rewrite them). */
 function removeOldJavaScript(dir) {
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && /\.js(\.map)?$/.test(entry.name)) rmSync(join(entry.parentPath ?? entry.path, entry.name));
+    if (entry.isFile() && /\.js(\.map|\.LEGAL\.txt)?$/.test(entry.name)) rmSync(join(entry.parentPath ?? entry.path, entry.name));
   }
 }
 
