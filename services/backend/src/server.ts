@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import type { ControlChannel } from './control/index.ts';
+import { startControlChannel, type ControlChannel } from './control/index.ts';
 import { compactHeapSoon, enableHeapCompaction } from './heap-compaction.ts';
 
 // Long enough for a setup in flight to finish (a first PGlite initdb takes seconds on a busy
@@ -41,8 +41,6 @@ async function main() {
   // After boot has checked PERSISTENT_DATA_DIR: npm run db:backup and db:move reach the running
   // server through PERSISTENT_DATA_DIR/control.sock.
   try {
-    // Loaded here, after the boot: not on the way to listening.
-    const { startControlChannel } = await import('./control/index.ts');
     control = await startControlChannel(app);
   } catch (error) {
     app.log.warn({ err: error }, 'The control socket could not be started: npm run db:backup and db:move cannot reach this running server');

@@ -1,6 +1,6 @@
 import type { App } from '../app.ts';
-import type { CommandHandler } from './protocol.ts';
-import type { MoveCommand } from './move-command.ts';
+import { backupCommand } from './backup-command.ts';
+import { MoveCommand } from './move-command.ts';
 import { ControlServer } from './socket-server.ts';
 
 export interface ControlChannel {
@@ -14,30 +14,20 @@ export interface ControlChannel {
  */
 export async function startControlChannel(app: App): Promise<ControlChannel | null> {
   if (process.platform === 'win32') return null;
-  // The commands' code (backup, move, and the pg client they use) loads on a command's first use:
-  // an idle server need not hold it.
-  let move: MoveCommand | undefined;
-  const backup: CommandHandler = async (body, send) => (await import('./backup-command.ts')).backupCommand(app.activeDatabase, app.config)(body, send);
-  const moveHandler: CommandHandler = async (body, send) => {
-    if (!move) {
-      const { MoveCommand } = await import('./move-command.ts');
-      move ??= new MoveCommand({
-        config: app.config,
-        log: app.log,
-        status: app.setupStatus,
-        active: app.activeDatabase,
-        settings: app.settings,
-        writes: app.writesInFlight,
-      });
-    }
-    return move.handler(body, send);
-  };
-  const server = await ControlServer.start(app.config.persistentDataDir, { backup, move: moveHandler }, app.log);
+  const move = new MoveCommand({
+    config: app.config,
+    log: app.log,
+    status: app.setupStatus,
+    active: app.activeDatabase,
+    settings: app.settings,
+    writes: app.writesInFlight,
+  });
+  const server = await ControlServer.start(app.config.persistentDataDir, { backup: backupCommand(app.activeDatabase, app.config), move: move.handler }, app.log);
   if (!server) return null;
   return {
     async close() {
       // A running move stops first (its target rolls back), then the socket goes.
-      await move?.stop();
+      await move.stop();
       await server.close();
     },
   };
