@@ -99,8 +99,8 @@ export const STATUS_SERVER = join(REPO_ROOT, 'bench/support/status-server.js');
 export const PLAIN_NODE = process.allowedNodeEnvironmentFlags.has('--experimental-strip-types') ? ['--no-experimental-strip-types'] : [];
 
 /**
- * Builds the backend as `npm start` does (`npm run build -w services/backend`: incremental tsc, a
- * few seconds when dist/ is current), so the compiled server measured is the sources measured.
+ * Builds the backend as `npm start` does (`npm run build -w services/backend`: esbuild and an
+ * incremental tsc, a few seconds when dist/ is current), so the compiled server measured is the sources measured.
  */
 export function buildBackend(): void {
   execFileSync('npm', ['run', 'build', '-w', 'services/backend'], { cwd: REPO_ROOT, stdio: 'ignore' });

@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const BACKEND = resolve(import.meta.dirname, '../services/backend');
-// What `npm run build` compiles (tsconfig.build.json), and the stamp it writes last on every build
-// (tsc itself leaves unchanged outputs, and its .tsbuildinfo, untouched).
+// What `npm run build` bundles (services/backend/build.js), and the stamp it writes last on every build
+// (the build may leave unchanged outputs, and tsc its .tsbuildinfo, untouched).
 const SOURCE_DIRS = ['src', 'plugins'].map((dir) => join(BACKEND, dir));
 const BUILT_AT = join(BACKEND, 'dist/.built-at');
 

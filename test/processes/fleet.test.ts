@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/temp.ts';
 import { startPgBouncer, type PgBouncer } from '../support/pgbouncer.ts';
 
 const run = promisify(execFile);
-const TSC = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+const BUILD = join(REPO_ROOT, 'services/backend/build.js');
 const COMPILED_SERVER = join(REPO_ROOT, 'services/backend/dist/src/server.js');
 const PLAIN_NODE = process.allowedNodeEnvironmentFlags.has('--experimental-strip-types') ? ['--no-experimental-strip-types'] : [];
 
@@ -67,7 +67,7 @@ describe(`${REPLICAS} replicas started together behind PgBouncer in transaction 
   beforeAll(async () => {
     // The compiled server (what `npm start` runs): ten tsx processes compiling at once would
     // measure the 2-core machine's TypeScript transpiler rather than the fleet.
-    await run(process.execPath, [TSC, '-p', join(REPO_ROOT, 'services/backend/tsconfig.build.json')], { cwd: REPO_ROOT });
+    await run(process.execPath, [BUILD], { cwd: REPO_ROOT });
     // PgBouncer's own limits sit above the bound, so the bound is kept by the replicas, not by the pooler.
     bouncer = await startPgBouncer(inject('postgresUrl'), { poolMode: 'transaction', poolSize: BOUND * 2, maxClientConnections: BOUND * 4 });
   });

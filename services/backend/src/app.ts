@@ -9,6 +9,7 @@ import { gracefulClosePlugin } from './fastify/graceful-close.ts';
 import { jsonBodyPlugin } from './fastify/json-body.ts';
 import { capConnections, httpServerOptions } from './fastify/http-server.ts';
 import { openApiPlugin } from './fastify/openapi.ts';
+import { lazySerializers } from './fastify/lazy-serializers.ts';
 import { createCore } from './core.ts';
 import { corePlugin } from './fastify/core.ts';
 import { adminAuthPlugin } from './fastify/admin-auth.ts';
@@ -47,6 +48,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
       // Reject what the schema does not allow instead of silently fixing it.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true },
     },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
     // Setup's own bodies are tiny; routes that take more raise this per route.
     bodyLimit: 64 * 1024,
     return503OnClosing: true,

@@ -1,9 +1,10 @@
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 
 // Paths that do not depend on the working directory the server was started from. The sources run
-// from services/backend/src (under tsx or vitest); the build runs from services/backend/dist/src.
+// from services/backend/src (under tsx or vitest); the build (build.js) bundles this module into some
+// file under services/backend/dist (an entry such as dist/src/server.js, or a chunk in dist/src/chunks).
 export const RUNNING_COMPILED = import.meta.filename.endsWith('.js');
-const BACKEND_DIR = resolve(import.meta.dirname, RUNNING_COMPILED ? '../..' : '..');
+const BACKEND_DIR = RUNNING_COMPILED ? parentOfDist(import.meta.dirname) : resolve(import.meta.dirname, '..');
 export const REPO_ROOT = resolve(BACKEND_DIR, '../..');
 // GROUNDWORK_MIGRATIONS_DIR is for tests only (a release with one more migration, without a second
 // checkout); loadConfig checks it names a migrations folder.
@@ -17,3 +18,8 @@ export const DEFAULT_PERSISTENT_DATA_DIR = resolve(REPO_ROOT, 'persistent_data')
 // The compiled server loads the compiled bundled plugins: they import the compiled plugin API, the
 // very modules the server itself runs (the TypeScript ones would be a second copy, or not load at all).
 export const DEFAULT_PLUGINS_DIR = resolve(BACKEND_DIR, RUNNING_COMPILED ? 'dist/plugins' : 'plugins');
+
+function parentOfDist(dir: string): string {
+  for (let at = dir; dirname(at) !== at; at = dirname(at)) if (basename(at) === 'dist') return dirname(at);
+  throw new Error(`The compiled server runs from a dist folder, not from ${dir}`);
+}
