@@ -87,7 +87,7 @@ export const SETUP_PHASES = [
     name: 'connect',
     label: 'Connect to the database',
     async run(run) {
-      run.driver = await openDriver(run.type, run.config, run.log, { newPglite: 'migrated' });
+      run.driver = await openDriver(run.type, run.config, run.log, { newPglite: 'migrated', forSetup: true });
     },
   },
   {
