@@ -32,6 +32,8 @@ async function main() {
     await app.close();
   });
 
+  // An instance set up on PostgreSQL connects while the server gets ready to listen.
+  app.boot.connectAhead();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

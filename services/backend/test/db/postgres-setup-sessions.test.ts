@@ -4,6 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/postgres.ts';
 import { freePort, TcpProxy } from '../../../../test/helpers/tcp-proxy.ts';
 import { tempDir } from '../../../../test/helpers/temp.ts';
+import { setUpWithAdmin } from '../../../../test/helpers/admin.ts';
+import { startApp } from '../../../../test/helpers/app.ts';
+import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDriver, type DatabaseDriver } from '../../src/db/drivers/index.ts';
 
@@ -67,5 +70,39 @@ describe('a setup opening PostgreSQL (forSetup)', () => {
     const driver = await openDriver('postgresql', loadConfig({ ...db.env, POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(proxy.port), PERSISTENT_DATA_DIR: folder.path }), silent, { forSetup: true });
     cleanups.push(() => driver.close());
     expect(driver.changeFeed).toBe('listen');
+  });
+});
+
+describe('a boot of an instance set up on PostgreSQL, connecting ahead (before the server listens)', () => {
+  it('opens the connection before boot starts, boot runs its phases on it, and a shutdown before boot closes it', async () => {
+    const db = await createTestDatabase();
+    const folder = tempDir();
+    try {
+      const first = await startApp(db.env, { dataDir: folder.path });
+      await setUpWithAdmin(first, 'postgresql');
+      await first.close();
+      await expect.poll(() => connections(db), { timeout: 5_000 }).toEqual([]);
+
+      const config = loadConfig({ ...db.env, PERSISTENT_DATA_DIR: folder.path, LOG_LEVEL: 'silent' });
+      const app = await buildApp(config, { frontendDistDir: '/nonexistent' });
+      app.boot.connectAhead();
+      await expect.poll(async () => (await connections(db)).map((row) => row.name), { timeout: 10_000 }).toEqual(['groundwork', 'groundwork-listen', 'groundwork-schema']);
+      const opened = await connections(db);
+      await app.boot.start('http://localhost:0');
+      expect(app.setupStatus.snapshot().state).toBe('ready');
+      // The boot used the connections opened ahead: the pool's and the LISTEN one stay, the schema session ended at commit.
+      const kept = opened.filter((row) => row.name !== 'groundwork-schema');
+      expect(await connections(db)).toEqual(kept);
+      await app.close();
+
+      const unused = await buildApp(config, { frontendDistDir: '/nonexistent' });
+      unused.boot.connectAhead();
+      await expect.poll(async () => (await connections(db)).length, { timeout: 10_000 }).toBe(3);
+      await unused.close();
+      await expect.poll(() => connections(db), { timeout: 5_000 }).toEqual([]);
+    } finally {
+      await db.drop();
+      folder.remove();
+    }
   });
 });
