@@ -117,8 +117,10 @@ export class SetupRunner {
     // A first setup derives the key while it connects and migrates (nothing to do if already derived).
     if (mode === 'first-time') settings.prepareKeyForNewInstallation();
     const run = new SetupRun(type, mode, issueAdminToken, config, log, settings, plugins);
-    if (this.ahead?.type === type && mode === 'boot') run.opening = this.ahead.driver;
+    const ahead = this.ahead;
     this.ahead = null;
+    if (ahead?.type === type && mode === 'boot') run.opening = ahead.driver;
+    else void ahead?.driver.then((driver) => driver.close(), () => {});
     const running = this.runPhases(run).then(() => run);
     // Tracked for settle(); the caller handles the error, so this copy must not reject.
     this.running = running.then(
