@@ -11,7 +11,7 @@ export default defineConfig({
       include: ['services/backend/src/**'],
       // Process entries run only as child processes (the process tests start them): v8 in this
       // process never sees them, so counting them would only measure that.
-      exclude: ['services/backend/src/server.ts', 'services/backend/src/cli/**'],
+      exclude: ['services/backend/src/server.ts', 'services/backend/src/main.ts', 'services/backend/src/cli/**'],
       reporter: ['text-summary', 'text'],
       // The goal is 85 % (issue 13); a full run measured 85.8 %. One point below it, because paths
       // that depend on timing (retries, reconnects) are not taken in every run.

@@ -68,6 +68,7 @@ export async function createCore(config: Config, log: FastifyBaseLogger): Promis
 export async function closeCore(core: Core): Promise<void> {
   core.boot.stop();
   await core.runner.settle();
+  await core.runner.discardAhead();
   core.settings.detach();
   await core.active.close();
 }

@@ -5,12 +5,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import { readPrivateFile } from '../storage.ts';
 import { EncryptionKeyError, readKeyFile, SettingsCipher, writeKeyFile } from './crypto.ts';
+import { readSaltHint, saltHintPath, takeKeyDerivedAtStart } from './early-key.ts';
 
 const KEY_FILE_NAME = 'encryption.key';
-// The salt (not secret: the database records it too) this installation's key was last derived
-// with, so the next boot can start scrypt before the database answers. Only a hint: the key is
-// used only if the database records this very salt.
-const SALT_HINT_FILE_NAME = 'encryption-salt';
 
 /** What the database records of its key: the key's id and, for a key derived from ENCRYPTION_SECRET, the salt. */
 interface RecordedKey {
@@ -49,10 +46,7 @@ export class EncryptionKeys {
 
   /** At start: the key from the salt this data folder's installation was last keyed with, if it is known. */
   deriveAheadForThisInstallation(): void {
-    this.deriveAhead(() => {
-      const hint = readPrivateFile(this.saltHintPath, { secret: false })?.trim();
-      return hint && /^[A-Za-z0-9_-]{22}$/.test(hint) ? hint : null;
-    }, false);
+    this.deriveAhead(() => readSaltHint(this.config.persistentDataDir), false);
   }
 
   private deriveAhead(salt: () => string | null, forNewInstallation: boolean): void {
@@ -66,14 +60,15 @@ export class EncryptionKeys {
       return; // An untrusted hint file: no head start; the settings phase derives as before.
     }
     if (!chosen) return;
-    const cipher = SettingsCipher.fromSecret(secret, chosen);
+    // Started already, before the app's modules loaded (server.ts)?
+    const cipher = (!forNewInstallation && takeKeyDerivedAtStart(secret, chosen)) || SettingsCipher.fromSecret(secret, chosen);
     // Awaited by resolve() when its salt is the one needed; a failure then surfaces there.
     cipher.catch(() => {});
     this.ahead = { salt: chosen, forNewInstallation, cipher };
   }
 
   private get saltHintPath(): string {
-    return join(this.config.persistentDataDir, SALT_HINT_FILE_NAME);
+    return saltHintPath(this.config.persistentDataDir);
   }
 
   /** Notes the salt for the next boot, in the background: a hint needs no fsync, and a lost one only costs that boot its head start. */

@@ -59,6 +59,20 @@ export class BootSequence {
     await this.adoptOrOfferSetup(baseUrl);
   }
 
+  /**
+   * Before the server listens: an instance set up on PostgreSQL starts connecting, so the boot's
+   * connect phase finds the connection open. Only what start() would do anyway; start() decides.
+   */
+  connectAhead(): void {
+    try {
+      assertDataFolder(this.config.persistentDataDir);
+    } catch {
+      return; // start() refuses the folder and says why.
+    }
+    const selection = readSelection(this.config.persistentDataDir);
+    if (selection.status === 'ok' && selection.selection.type === 'postgresql') this.runner.connectAhead('postgresql');
+  }
+
   /** No more retries (shutdown). */
   stop(): void {
     this.stopped = true;

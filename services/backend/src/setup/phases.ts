@@ -15,6 +15,8 @@ import type { PluginRegistry } from '../plugins/registry.ts';
 /** What the phases of one setup run share. The runner opens and ends the schema transaction, phases do the work. */
 export class SetupRun {
   private openedDriver: DatabaseDriver | null = null;
+  /** The driver being opened ahead of this run (SetupRunner.connectAhead), for the connect phase. */
+  opening: Promise<DatabaseDriver> | null = null;
   session: SchemaTransaction | null = null;
   /** Set by the commit phase of a setup through HTTP: shown once in the response. */
   adminToken: string | null = null;
@@ -87,7 +89,7 @@ export const SETUP_PHASES = [
     name: 'connect',
     label: 'Connect to the database',
     async run(run) {
-      run.driver = await openDriver(run.type, run.config, run.log, { newPglite: 'migrated' });
+      run.driver = await (run.opening ?? openDriver(run.type, run.config, run.log, { newPglite: 'migrated', forSetup: true }));
     },
   },
   {

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config, DatabaseType } from '../config.ts';
 import type { ActiveDatabase } from '../db/active-database.ts';
+import { openDriver, type DatabaseDriver } from '../db/drivers/index.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { AppError } from '../errors.ts';
@@ -41,6 +42,8 @@ interface SetupRunnerParts {
  */
 export class SetupRunner {
   private running: Promise<void> | null = null;
+  /** A connection opened before the server listened (connectAhead), for the boot's connect phase. */
+  private ahead: { type: DatabaseType; driver: Promise<DatabaseDriver> } | null = null;
 
   constructor(private readonly parts: SetupRunnerParts) {}
 
@@ -69,6 +72,26 @@ export class SetupRunner {
     this.parts.settings.prepareKeyForNewInstallation();
   }
 
+  /**
+   * Opens the database a boot will connect to, now (before the server listens) rather than in
+   * the boot's connect phase, which then takes it. Boot still runs every phase on it; a failure
+   * to connect surfaces in that phase, as if it had happened there.
+   */
+  connectAhead(type: DatabaseType): void {
+    if (this.ahead) return;
+    const { config, log } = this.parts;
+    const driver = openDriver(type, config, log, { forSetup: true });
+    driver.catch(() => {});
+    this.ahead = { type, driver };
+  }
+
+  /** A connection opened ahead that no boot took (shutdown came first): closed. */
+  async discardAhead(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    await ahead?.driver.then((driver) => driver.close(), () => {});
+  }
+
   /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
   authorizeSetupStep(presentedToken: string | undefined): void {
     // While boot cannot reach the environment's PostgreSQL, these help find out why; setup waits.
@@ -94,6 +117,10 @@ export class SetupRunner {
     // A first setup derives the key while it connects and migrates (nothing to do if already derived).
     if (mode === 'first-time') settings.prepareKeyForNewInstallation();
     const run = new SetupRun(type, mode, issueAdminToken, config, log, settings, plugins);
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead?.type === type && mode === 'boot') run.opening = ahead.driver;
+    else void ahead?.driver.then((driver) => driver.close(), () => {});
     const running = this.runPhases(run).then(() => run);
     // Tracked for settle(); the caller handles the error, so this copy must not reject.
     this.running = running.then(

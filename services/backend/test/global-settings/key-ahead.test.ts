@@ -4,6 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { SettingsCipher } from '../../src/global-settings/crypto.ts';
+import { deriveKeyAtProcessStart, takeKeyDerivedAtStart } from '../../src/global-settings/early-key.ts';
 import { EncryptionKeys } from '../../src/global-settings/keys.ts';
 import { setUpWithAdmin } from '../../../../test/helpers/admin.ts';
 import { startApp } from '../../../../test/helpers/app.ts';
@@ -66,6 +67,53 @@ describe('the settings key of a new installation, derived ahead of setup', () =>
       }
     } finally {
       await db.drop();
+      folder.remove();
+    }
+  });
+});
+
+describe('the settings key derived at process start (server.ts), before the app loads', () => {
+  it('is derived from ENCRYPTION_SECRET and the noted salt, and taken once, only for that secret and salt', async () => {
+    const folder = tempDir();
+    try {
+      const salt = SettingsCipher.newSalt();
+      writeFileSync(join(folder.path, 'encryption-salt'), `${salt}\n`, { mode: 0o600 });
+      deriveKeyAtProcessStart({ ENCRYPTION_SECRET: SECRET, PERSISTENT_DATA_DIR: folder.path });
+      expect(takeKeyDerivedAtStart('another-encryption-secret-0123456789', salt)).toBeNull();
+      expect(takeKeyDerivedAtStart(SECRET, SettingsCipher.newSalt())).toBeNull();
+      const taken = takeKeyDerivedAtStart(SECRET, salt);
+      expect(await taken).toMatchObject({ kdfSalt: salt, keyId: (await SettingsCipher.fromSecret(SECRET, salt)).keyId });
+      expect(takeKeyDerivedAtStart(SECRET, salt)).toBeNull();
+
+      // No hint, or a secret loadConfig refuses: nothing is started.
+      deriveKeyAtProcessStart({ ENCRYPTION_SECRET: 'too-short', PERSISTENT_DATA_DIR: folder.path });
+      expect(takeKeyDerivedAtStart('too-short', salt)).toBeNull();
+    } finally {
+      folder.remove();
+    }
+  });
+
+  it('is what the settings phase gets for the database that recorded that salt; a wrong secret is still refused there', async () => {
+    const folder = tempDir();
+    const silent = pino({ level: 'silent' });
+    try {
+      const salt = SettingsCipher.newSalt();
+      const recorded = { keyId: (await SettingsCipher.fromSecret(SECRET, salt)).keyId, kdfSalt: salt };
+      writeFileSync(join(folder.path, 'encryption-salt'), `${salt}\n`, { mode: 0o600 });
+
+      deriveKeyAtProcessStart({ ENCRYPTION_SECRET: SECRET, PERSISTENT_DATA_DIR: folder.path });
+      const keys = new EncryptionKeys(loadConfig({ PERSISTENT_DATA_DIR: folder.path, ENCRYPTION_SECRET: SECRET }), silent);
+      keys.deriveAheadForThisInstallation();
+      // Handed over to the app's keys, not derived a second time.
+      expect(takeKeyDerivedAtStart(SECRET, salt)).toBeNull();
+      expect(await keys.resolve(recorded)).toMatchObject(recorded);
+
+      const wrongSecret = 'wrong-encryption-secret-0123456789';
+      deriveKeyAtProcessStart({ ENCRYPTION_SECRET: wrongSecret, PERSISTENT_DATA_DIR: folder.path });
+      const wrong = new EncryptionKeys(loadConfig({ PERSISTENT_DATA_DIR: folder.path, ENCRYPTION_SECRET: wrongSecret }), silent);
+      wrong.deriveAheadForThisInstallation();
+      await expect(wrong.resolve(recorded)).rejects.toThrow(/does not match this database/);
+    } finally {
       folder.remove();
     }
   });

@@ -26,6 +26,11 @@ export interface OpenOptions {
    * restore refuses a target with tables).
    */
   newPglite?: 'migrated' | 'empty';
+  /**
+   * Setup and boot: PostgreSQL connects the schema session and the LISTEN connection while it
+   * checks the server (the pooler probe runs on them), instead of one after another later.
+   */
+  forSetup?: boolean;
 }
 
 /**
@@ -38,5 +43,5 @@ export async function openDriver(type: DatabaseType, config: Config, log: Driver
     return (await import('./pglite.ts')).openPglite(pgliteDataDir(config), { socketPort: config.pgliteSocketPort, log, newCluster });
   }
   if (!config.postgres) throw new PostgresNotConfiguredError();
-  return (await import('./postgres.ts')).openPostgres(config.postgres, { max: config.poolMax, queryTimeoutMs: config.queryTimeoutMs }, log);
+  return (await import('./postgres.ts')).openPostgres(config.postgres, { max: config.poolMax, queryTimeoutMs: config.queryTimeoutMs }, log, options.forSetup === true);
 }

@@ -37,7 +37,8 @@ interface PoolOptions {
 /** How this process reaches PostgreSQL, as logged at connect. */
 type ConnectionMode = 'direct' | 'pooled with direct URL' | 'pooled only';
 
-export async function openPostgres(settings: PostgresSettings, poolOptions: PoolOptions, log: DriverLog): Promise<DatabaseDriver> {
+/** `forSetup`: connect the schema session and the LISTEN connection now (see OpenOptions.forSetup). */
+export async function openPostgres(settings: PostgresSettings, poolOptions: PoolOptions, log: DriverLog, forSetup = false): Promise<DatabaseDriver> {
   const target = describeTarget(settings.target);
   const hostPort = `${settings.target.host}:${settings.target.port}`;
   // Schema work and LISTEN go straight to the server when DATABASE_DIRECT_URL says where it is.
@@ -58,20 +59,21 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
   const unavailable = (error: unknown) =>
     new DatabaseUnavailableError(`Cannot connect to PostgreSQL at ${hostPort}: ${explainConnectError(error, settings)}`, { cause: scrub(error, settings) });
 
-  try {
-    await pool.query('select 1');
-  } catch (error) {
+  // Setup and boot take a schema session and a LISTEN connection next: they connect at the same
+  // time as the pool's first connection, and the pooler probe runs on them.
+  const warm = forSetup ? new WarmSessions(sessionSettings) : null;
+  // The server answers, and how it is reached: asked at once, the answer to `select 1` decides the error.
+  const [reached, mode] = await Promise.allSettled([pool.query('select 1'), connectionMode(settings, log, warm)]);
+  if (reached.status === 'rejected' || mode.status === 'rejected') {
+    warm?.end();
     await pool.end().catch(() => {});
-    throw unavailable(error);
-  }
-
-  let sessionsWork: boolean;
-  try {
-    ({ sessionsWork } = await connectionMode(settings, log));
-  } catch (error) {
-    await pool.end().catch(() => {});
+    if (reached.status === 'rejected') throw unavailable(reached.reason);
+    const error: unknown = (mode as PromiseRejectedResult).reason;
     throw error instanceof DatabaseUnavailableError ? error : unavailable(error);
   }
+  const { sessionsWork } = mode.value;
+  // Behind a transaction pooler settings changes are polled: no LISTEN connection.
+  if (!sessionsWork) warm?.endListen();
 
   const listeners: Listener[] = [];
 
@@ -94,10 +96,11 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
     async schemaTransaction(): Promise<SchemaTransaction> {
       // A connection of its own, outside the pool, as for lock(). Through a transaction pooler the
       // transaction keeps one server connection from begin to commit, and so does its lock.
-      const client = dedicatedClient(sessionSettings, 'groundwork-schema');
+      const connecting = warm?.takeSchema();
+      const client = connecting ? await connecting.catch((error: unknown) => Promise.reject(unavailable(error))) : dedicatedClient(sessionSettings, 'groundwork-schema');
       client.on('error', (error) => log.warn({ err: scrub(error, settings) }, 'PostgreSQL connection lost during schema work'));
       try {
-        await client.connect();
+        if (!connecting) await client.connect();
         return await holdSchemaTransaction(drizzle({ client, schema }), () => client.end().catch(() => {}));
       } catch (error) {
         await client.end().catch(() => {});
@@ -144,9 +147,10 @@ export async function openPostgres(settings: PostgresSettings, poolOptions: Pool
       // Tracked before it connects, so a close() that comes meanwhile still stops it.
       const listener = new Listener(sessionSettings, channel, onMessage, log);
       listeners.push(listener);
-      await listener.start();
+      await listener.start(warm?.takeListen());
     },
     async close() {
+      warm?.end();
       await Promise.all(listeners.map((listener) => listener.stop()));
       await pool.end();
     },
@@ -208,11 +212,13 @@ async function holdSchemaTransaction(db: AppDatabase, close: () => Promise<void>
  * DATABASE_POOL_MODE or by looking: two connections that see the same server process, or one
  * whose server process changes between two statements, go through a transaction pooler.
  */
-async function connectionMode(settings: PostgresSettings, log: DriverLog): Promise<{ mode: ConnectionMode; sessionsWork: boolean }> {
+async function connectionMode(settings: PostgresSettings, log: DriverLog, warm: WarmSessions | null): Promise<{ mode: ConnectionMode; sessionsWork: boolean }> {
   const declared = settings.poolMode ?? 'auto';
-  const pooled = declared === 'auto' ? await isTransactionPooler(settings) : declared === 'transaction';
-  let directPooled = false;
-  if (settings.direct && declared === 'auto') directPooled = await isTransactionPooler(settings.direct);
+  // The warm sessions go where schema work goes: DATABASE_DIRECT_URL if set, else DATABASE_URL.
+  const [pooled, directPooled] = await Promise.all([
+    declared === 'auto' ? isTransactionPooler(settings, settings.direct ? null : warm) : declared === 'transaction',
+    !!settings.direct && declared === 'auto' && isTransactionPooler(settings.direct, warm),
+  ]);
   const mode: ConnectionMode = !pooled ? 'direct' : settings.direct ? 'pooled with direct URL' : 'pooled only';
   const sessionsWork = settings.direct ? !directPooled : !pooled;
   const how = {
@@ -235,15 +241,19 @@ const SETTINGS_POLL_SECONDS = 2;
 
 const POOLER_PROBE_ATTEMPTS = 5;
 
-async function isTransactionPooler(settings: PostgresSettings): Promise<boolean> {
-  const first = dedicatedClient(settings, 'groundwork-probe');
-  const second = dedicatedClient(settings, 'groundwork-probe');
+/** `warm`: probe on the setup's sessions (same endpoint), which stay open for their work; else on two connections of its own. */
+async function isTransactionPooler(settings: PostgresSettings, warm: WarmSessions | null): Promise<boolean> {
   const ignore = () => {};
-  first.on('error', ignore);
-  second.on('error', ignore);
+  const own = warm ? null : ([dedicatedClient(settings, 'groundwork-probe'), dedicatedClient(settings, 'groundwork-probe')] as const);
+  for (const client of own ?? []) client.on('error', ignore);
   const backend = async (client: pg.Client) => Number((await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid);
   try {
-    await Promise.all([first.connect(), second.connect()]);
+    const [first, second] = own ?? (await warm!.forProbe());
+    if (own) await Promise.all(own.map((client) => client.connect()));
+    // One look settles the usual case: when the server sees both connections coming from the very
+    // sockets this process opened, nothing sits between (a pooler reaches the server through
+    // sockets of its own). Anything else (a Unix socket, a proxy, NAT) takes the probe below.
+    if ((await Promise.all([first, second].map(seesOwnSocket))).every(Boolean)) return false;
     // A direct connection never shows either sign. Through a busy pooler, another client can take
     // the server connection between two statements and hand it back, hiding both once (replicas
     // starting together did): a few tries settle it.
@@ -268,7 +278,71 @@ async function isTransactionPooler(settings: PostgresSettings): Promise<boolean>
     }
     return false;
   } finally {
-    await Promise.all([first.end().catch(ignore), second.end().catch(ignore)]);
+    if (own) await Promise.all(own.map((client) => client.end().catch(ignore)));
+  }
+}
+
+/** Whether the server sees this connection's client end as this process's own socket (same port and address). */
+async function seesOwnSocket(client: pg.Client): Promise<boolean> {
+  const socket = (client as unknown as { connection?: { stream?: { localPort?: number; localAddress?: string } } }).connection?.stream;
+  if (!socket?.localPort || !socket.localAddress) return false;
+  const { rows } = await client.query<{ address: string | null; port: number | null }>('select host(inet_client_addr()) as address, inet_client_port() as port');
+  const plain = (address: string) => address.replace(/^::ffff:/i, '');
+  return rows[0]?.port === socket.localPort && plain(rows[0].address ?? '') === plain(socket.localAddress);
+}
+
+/**
+ * The connections a setup or boot uses right after connecting, opened at once: its schema session
+ * (schemaTransaction) and its LISTEN connection (listen()), both to where schema work goes. Each is
+ * handed out once; close() ends what was not taken.
+ */
+class WarmSessions {
+  private schema: Promise<pg.Client> | null;
+  private listen: Promise<pg.Client> | null;
+
+  constructor(settings: PostgresSettings) {
+    const open = (applicationName: string) => {
+      const client = dedicatedClient(settings, applicationName);
+      // Until its user listens: a dropped connection must not be an unhandled 'error' event.
+      client.on('error', () => {});
+      const connected = client.connect().then(
+        () => client,
+        async (error: unknown) => {
+          await client.end().catch(() => {});
+          throw error;
+        },
+      );
+      connected.catch(() => {});
+      return connected;
+    };
+    this.schema = open('groundwork-schema');
+    this.listen = open(LISTEN_APPLICATION_NAME);
+  }
+
+  /** Both sessions, for the pooler probe (which leaves them as it found them: no transaction open). */
+  forProbe(): Promise<[pg.Client, pg.Client]> {
+    return Promise.all([this.listen ?? Promise.reject(new Error('taken')), this.schema ?? Promise.reject(new Error('taken'))]);
+  }
+
+  takeSchema(): Promise<pg.Client> | undefined {
+    const schema = this.schema ?? undefined;
+    this.schema = null;
+    return schema;
+  }
+
+  takeListen(): Promise<pg.Client> | undefined {
+    const listen = this.listen ?? undefined;
+    this.listen = null;
+    return listen;
+  }
+
+  endListen(): void {
+    void this.takeListen()?.then((client) => client.end().catch(() => {}), () => {});
+  }
+
+  end(): void {
+    this.endListen();
+    void this.takeSchema()?.then((client) => client.end().catch(() => {}), () => {});
   }
 }
 
@@ -300,15 +374,19 @@ class Listener {
     private readonly log: DriverLog,
   ) {}
 
-  async start(): Promise<void> {
-    if (this.stopped) return;
-    const client = dedicatedClient(this.settings, LISTEN_APPLICATION_NAME);
+  /** `connecting`: a connection opened ahead (WarmSessions), used instead of a new one. */
+  async start(connecting?: Promise<pg.Client>): Promise<void> {
+    if (this.stopped) {
+      void connecting?.then((client) => client.end().catch(() => {}), () => {});
+      return;
+    }
+    const client = connecting ? await connecting : dedicatedClient(this.settings, LISTEN_APPLICATION_NAME);
     client.on('notification', (message) => {
       if (message.channel === this.channel) this.onMessage(message.payload ?? '');
     });
     client.on('error', () => this.reconnect(client));
     client.on('end', () => this.reconnect(client));
-    await client.connect();
+    if (!connecting) await client.connect();
     await client.query(`LISTEN ${client.escapeIdentifier(this.channel)}`);
     if (this.stopped) {
       await client.end();
