@@ -7,6 +7,8 @@ import { AppError } from '../errors.ts';
 import type { PhaseName, SetupResult } from '../schemas/database.ts';
 import { assertDataFolder } from '../storage.ts';
 import { compactHeapSoon } from '../heap-compaction.ts';
+import { pgliteDataDir } from '../db/drivers/index.ts';
+import { discardPgliteSetup, preparePgliteSetup } from '../db/drivers/pglite-preparation.ts';
 import { pauseForTests } from '../test-pause.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import type { SetupStatus } from './setup-status.ts';
@@ -67,6 +69,8 @@ export class SetupRunner {
   /** The instance waits for its first setup: get ahead on the slow part of it (the settings key). */
   prepareFirstSetup(): void {
     this.parts.settings.prepareKeyForNewInstallation();
+    // Without PostgreSQL settings the embedded database is the only choice: its copy is made meanwhile.
+    if (!this.parts.config.postgres) preparePgliteSetup(pgliteDataDir(this.parts.config), this.parts.log);
   }
 
   /** For the wizard's helpers (connection test, environment): the same checks as setup itself. */
@@ -93,6 +97,8 @@ export class SetupRunner {
     this.parts.status.begin(type);
     // A first setup derives the key while it connects and migrates (nothing to do if already derived).
     if (mode === 'first-time') settings.prepareKeyForNewInstallation();
+    // What was prepared for PGlite (or left by an earlier process) is not needed: removed in the background.
+    if (type !== 'pglite') void discardPgliteSetup(pgliteDataDir(config)).catch((error: unknown) => log.warn({ err: error }, 'Removing the embedded database prepared ahead failed'));
     const run = new SetupRun(type, mode, issueAdminToken, config, log, settings, plugins);
     const running = this.runPhases(run).then(() => run);
     // Tracked for settle(); the caller handles the error, so this copy must not reject.

@@ -7,6 +7,8 @@ import { makePrivate } from '../../storage.ts';
 import { applyMigrations } from '../migrations.ts';
 import * as schema from '../schema/index.ts';
 import { acquireLockFile } from './lock-file.ts';
+import { claimStagedCluster } from './pglite-preparation.ts';
+import { takePgliteRuntime } from './pglite-runtime.ts';
 import { createPgliteCluster, DEFAULT_TEMPLATE_SOURCE, EMPTY_TEMPLATE_SOURCE } from './pglite-template.ts';
 import type { PgliteSocket } from './pglite-socket.ts';
 import { withTimeout } from './timeout.ts';
@@ -31,6 +33,10 @@ interface PgliteOptions {
 /** Opens (creating on first use) the embedded database in `dataDir`, held exclusively by this process. */
 export async function openPglite(dataDir: string, { socketPort, log, newCluster }: PgliteOptions): Promise<DatabaseDriver> {
   const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
+  // Compiled in the background (or preloaded before the server listened) while the folder is prepared.
+  const runtime = takePgliteRuntime();
+  // A setup's copy of the template, made while the server waited for the wizard: renamed into place.
+  const staged = isNew && newCluster === 'migrated' && (await claimStagedCluster(dataDir));
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -44,12 +50,14 @@ export async function openPglite(dataDir: string, { socketPort, log, newCluster 
 
   let client: PGlite;
   try {
-    if (isNew) {
+    if (staged) {
+      log.info({ dataDir, madeWith: 'template', prepared: true, newCluster }, 'Created the embedded database.');
+    } else if (isNew) {
       const madeWith = await createPgliteCluster(dataDir, log, newCluster === 'migrated' ? DEFAULT_TEMPLATE_SOURCE : EMPTY_TEMPLATE_SOURCE);
       makePrivate(dataDir);
       log.info({ dataDir, madeWith, newCluster }, 'Created the embedded database.');
     }
-    client = await PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS });
+    client = await PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS, ...(await runtime) });
     await client.query('select 1');
   } catch (error) {
     lock.release();
