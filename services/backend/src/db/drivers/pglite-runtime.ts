@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import type { PGliteOptions } from '@electric-sql/pglite';
+
+type WasmModule = NonNullable<PGliteOptions['pgliteWasmModule']>;
 
 /** What PGlite.create otherwise reads and compiles itself, each time: its WebAssembly module and its file-system bundle. */
 export interface PgliteRuntime {
-  pgliteWasmModule: WebAssembly.Module;
+  pgliteWasmModule: WasmModule;
   fsBundle: Blob;
 }
 
@@ -13,7 +16,7 @@ export interface PgliteRuntime {
  * PostgreSQL server never loads that.
  */
 // A global in Node; the project's TypeScript libraries (ES2023, no DOM) declare only its types.
-const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> } }).WebAssembly;
 
 let preloaded: Promise<PgliteRuntime | null> | null = null;
 
