@@ -2,7 +2,6 @@ import { renameSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Config } from '../../config.ts';
 import { readSelection } from '../selection.ts';
-import { makePrivate } from '../../storage.ts';
 import { copyTemplate, DEFAULT_TEMPLATE_SOURCE, ensurePgliteTemplate } from './pglite-template.ts';
 import { dropPgliteRuntime, preloadPgliteRuntime } from './pglite-runtime.ts';
 import type { DriverLog } from './types.ts';
@@ -17,7 +16,7 @@ import type { DriverLog } from './types.ts';
 
 interface Staging {
   stopped: boolean;
-  /** Resolves true once the copy is complete and private, false when it was not made. */
+  /** Resolves true once the copy is complete (and private, as copyTemplate makes it), false when it was not made. */
   done: Promise<boolean>;
 }
 
@@ -53,7 +52,6 @@ async function stage(dataDir: string, stopped: () => boolean, log: DriverLog): P
     await mkdir(path, { mode: 0o700 });
     await copyTemplate(template, path, stopped);
     if (stopped()) throw new Error('stopped');
-    makePrivate(path);
     return true;
   } catch (error) {
     if (!stopped()) log.warn({ reason: (error as Error).message }, 'The embedded database could not be prepared ahead; a setup will copy it then.');

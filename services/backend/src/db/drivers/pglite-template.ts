@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
@@ -120,17 +120,18 @@ export async function copyTemplate(template: string, dataDir: string, stopped: (
     }
   };
   await list('');
-  // Private from the start: the instance's copy is the server's alone.
+  // Private from the start, as the instance's files must be (the template's are 0644).
   for (const folder of folders) await mkdir(join(dataDir, folder), { mode: 0o700 });
+  const copy = async (path: string) => {
+    await copyFile(join(template, path), join(dataDir, path));
+    await chmod(join(dataDir, path), 0o600);
+  };
   let next = 0;
   const copyNext = async (): Promise<void> => {
-    while (next < files.length && !stopped()) {
-      const path = files[next++]!;
-      await copyFile(join(template, path), join(dataDir, path));
-    }
+    while (next < files.length && !stopped()) await copy(files[next++]!);
   };
   await Promise.all(Array.from({ length: COPY_CONCURRENCY }, copyNext));
-  if (!stopped()) await copyFile(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
+  if (!stopped()) await copy('PG_VERSION');
 }
 
 /**
