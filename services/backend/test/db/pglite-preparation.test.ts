@@ -47,20 +47,41 @@ describe('a PGlite setup prepared while the server waits for the wizard', () => 
     for (const db of databases.splice(0)) await db.drop();
   });
 
-  it('copies the template beside the instance, private, and the setup renames that copy into place', async () => {
-    const t = await startApp();
-    apps.push(t);
-    await until(() => existsSync(join(staged(t), 'PG_VERSION')) && modeOf(join(staged(t), 'PG_VERSION')) === 0o600, 'the copy is complete');
-    expect(modesUnder(staged(t))).toEqual(new Set(['folder 700', 'file 600']));
-    // Nothing in the instance's own folder until a setup chooses PGlite.
-    expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
+  it('copies and starts the database beside the instance, and the setup moves it into place, where it keeps its data', async () => {
+    const folder = tempDir();
+    try {
+      const t = await startApp({}, { dataDir: folder.path });
+      await until(() => existsSync(join(staged(t), 'PG_VERSION')), 'the copy is complete');
+      // Private from the start: what keeps other users out is the 0700 folder, its copies are 0600.
+      expect(modeOf(staged(t))).toBe(0o700);
+      expect([modeOf(join(staged(t), 'base')), modeOf(join(staged(t), 'PG_VERSION'))]).toEqual([0o700, 0o600]);
+      // Nothing in the instance's own folder until a setup chooses PGlite.
+      expect(existsSync(join(t.dataDir, 'pglite'))).toBe(false);
 
-    expect((await t.setUp('pglite')).statusCode).toBe(200);
-    expect(t.logs.some((line) => line.includes('Created the embedded database') && line.includes('"prepared":true'))).toBe(true);
-    expect(existsSync(staged(t))).toBe(false);
-    expect(modeOf(join(t.dataDir, 'pglite'))).toBe(0o700);
-    const pg = t.app.activeDatabase.current!.pglite!;
-    expect((await pg.query<{ count: number }>('select count(*)::int as count from setup_record')).rows).toEqual([{ count: 1 }]);
+      expect((await t.setUp('pglite')).statusCode).toBe(200);
+      expect(t.logs.some((line) => line.includes('Created the embedded database') && line.includes('"prepared":true'))).toBe(true);
+      expect(existsSync(staged(t))).toBe(false);
+      expect(modesUnder(join(t.dataDir, 'pglite'))).toEqual(new Set(['folder 700', 'file 600']));
+      const pg = t.app.activeDatabase.current!.pglite!;
+      expect((await pg.query<{ count: number }>('select count(*)::int as count from setup_record')).rows).toEqual([{ count: 1 }]);
+      // Written after the move: new files and those PGlite had open before it both land in the instance's folder.
+      await pg.query(`create table moved_check (note text)`);
+      await pg.query(`insert into notes_notes (title) values ('after the move')`);
+      await t.app.close();
+      expect(existsSync(staged(t))).toBe(false);
+
+      const again = await startApp({}, { dataDir: folder.path });
+      try {
+        await until(() => again.app.setupStatus.isReady(), 'the instance boots');
+        const reopened = again.app.activeDatabase.current!.pglite!;
+        expect((await reopened.query('select title from notes_notes')).rows).toEqual([{ title: 'after the move' }]);
+        expect((await reopened.query('select count(*)::int as count from moved_check')).rows).toEqual([{ count: 0 }]);
+      } finally {
+        await again.app.close();
+      }
+    } finally {
+      folder.remove();
+    }
   });
 
   it('a setup sent as soon as the server boots waits for the preparation in flight', async () => {

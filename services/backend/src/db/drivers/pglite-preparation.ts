@@ -1,5 +1,7 @@
 import { renameSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../../config.ts';
 import { readSelection } from '../selection.ts';
 import { copyTemplate, DEFAULT_TEMPLATE_SOURCE, ensurePgliteTemplate } from './pglite-template.ts';
@@ -9,15 +11,17 @@ import type { DriverLog } from './types.ts';
 /*
  * Work a PGlite setup or boot would otherwise do on the spot, done ahead: PGlite's WebAssembly
  * compiled (pglite-runtime.ts), and, while the server waits for the wizard, the instance's database
- * copied from the template beside where it will live (PERSISTENT_DATA_DIR/pglite.staged), so that
- * the setup only renames it into place. Only a copy this process made and finished is used: one
- * left by an earlier process (stopped midway) is never trusted; it is removed, and made again.
+ * copied from the template beside where it will live (PERSISTENT_DATA_DIR/pglite.staged) and
+ * started, so that the setup only renames it into place (~0.5 s of PGlite's start-up saved; the
+ * memory it takes is the memory the setup would take). Only a copy this process made and started
+ * is used: one left by an earlier process (stopped midway) is never trusted; it is removed, and
+ * made again.
  */
 
 interface Staging {
   stopped: boolean;
-  /** Resolves true once the copy is complete (and private, as copyTemplate makes it), false when it was not made. */
-  done: Promise<boolean>;
+  /** PGlite running on the complete copy (private, as copyTemplate makes it), or null when it was not made. */
+  done: Promise<PGlite | null>;
 }
 
 // One per PGlite folder (two apps in one process, in tests, have a folder each).
@@ -38,57 +42,84 @@ export function preparePgliteBoot(config: Config): void {
 export function preparePgliteSetup(dataDir: string, log: DriverLog): void {
   preloadPgliteRuntime();
   if (stagings.has(dataDir)) return;
-  const staging: Staging = { stopped: false, done: Promise.resolve(false) };
+  const staging: Staging = { stopped: false, done: Promise.resolve(null) };
   staging.done = stage(dataDir, () => staging.stopped, log);
   stagings.set(dataDir, staging);
 }
 
-async function stage(dataDir: string, stopped: () => boolean, log: DriverLog): Promise<boolean> {
+async function stage(dataDir: string, stopped: () => boolean, log: DriverLog): Promise<PGlite | null> {
   const path = stagedPath(dataDir);
+  let client: PGlite | null = null;
   try {
     await rm(path, { recursive: true, force: true });
     const template = await ensurePgliteTemplate(DEFAULT_TEMPLATE_SOURCE);
-    if (stopped()) return false;
+    if (stopped()) return null;
     await mkdir(path, { mode: 0o700 });
     await copyTemplate(template, path, stopped);
     if (stopped()) throw new Error('stopped');
-    return true;
+    client = await (await import('./pglite.ts')).startPglite(path);
+    if (stopped()) throw new Error('stopped');
+    return client;
   } catch (error) {
-    if (!stopped()) log.warn({ reason: (error as Error).message }, 'The embedded database could not be prepared ahead; a setup will copy it then.');
+    if (!stopped()) log.warn({ reason: (error as Error).message }, 'The embedded database could not be prepared ahead; a setup will make it then.');
+    await client?.close().catch(() => {});
     await rm(path, { recursive: true, force: true }).catch(() => {});
-    return false;
+    return null;
   }
 }
 
 /**
- * Moves the copy this process prepared for `dataDir` into place (waiting for it if still in
- * flight). False when there is none, or `dataDir` already holds something; no staged folder is
- * left either way.
+ * Moves the database this process prepared for `dataDir` into place, running (waiting for it if
+ * still in flight). Null when there is none, or `dataDir` already holds something; no staged
+ * folder is left either way.
  */
-export async function claimStagedCluster(dataDir: string): Promise<boolean> {
+export async function claimPreparedCluster(dataDir: string): Promise<PGlite | null> {
   const staging = stagings.get(dataDir);
   stagings.delete(dataDir);
-  if (staging && (await staging.done)) {
-    try {
-      // Atomic: the instance's folder is the complete copy, or absent.
-      renameSync(stagedPath(dataDir), dataDir);
-      return true;
-    } catch {
-      // `dataDir` exists and is not empty (or the copy was removed meanwhile): the usual way then.
+  const client = staging ? await staging.done : null;
+  if (client) {
+    const mount = dataFolderMount(client);
+    if (mount?.opts.root === resolve(stagedPath(dataDir))) {
+      try {
+        // Atomic: the instance's folder is the complete copy, or absent.
+        renameSync(stagedPath(dataDir), dataDir);
+        // In the same tick, with no query running: files PGlite has open stay open (POSIX), the
+        // ones it opens from now on are found at the new place.
+        mount.opts.root = resolve(dataDir);
+        return client;
+      } catch {
+        // `dataDir` exists and is not empty, or the system cannot rename a folder in use: the usual way then.
+      }
     }
+    await client.close().catch(() => {});
   }
   await rm(stagedPath(dataDir), { recursive: true, force: true });
-  return false;
+  return null;
 }
 
-/** Drops what was prepared for `dataDir` (PostgreSQL chosen, or the server closes): the copy stops and is removed, the runtime is let go. */
+/**
+ * Where PGlite's file system maps its data folder (PGDATA, /pglite/data) onto this machine's: the
+ * options of Emscripten's NODEFS mount, whose `root` every file operation reads. Null if this
+ * PGlite build is laid out otherwise (the prepared database is then not moved, but made again).
+ */
+function dataFolderMount(client: PGlite): { opts: { root?: unknown } } | null {
+  try {
+    const fs = (client.Module as unknown as { FS: { lookupPath(path: string): { node: { mount?: { opts?: { root?: unknown } } } } } }).FS;
+    const mount = fs.lookupPath('/pglite/data').node.mount;
+    return mount?.opts ? (mount as { opts: { root?: unknown } }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Drops what was prepared for `dataDir` (PostgreSQL chosen, or the server closes): PGlite stops, the copy is removed, the runtime is let go. */
 export async function discardPgliteSetup(dataDir: string): Promise<void> {
   dropPgliteRuntime();
   const staging = stagings.get(dataDir);
   stagings.delete(dataDir);
   if (staging) {
     staging.stopped = true;
-    await staging.done;
+    await (await staging.done)?.close().catch(() => {});
   }
   await rm(stagedPath(dataDir), { recursive: true, force: true });
 }
