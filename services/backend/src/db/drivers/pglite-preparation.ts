@@ -38,9 +38,8 @@ export function preparePgliteBoot(config: Config): void {
   if (choice === 'pglite') preloadPgliteRuntime();
 }
 
-/** The server waits for its first setup: gets PGlite's runtime and a copy of the template ready for `dataDir`, in the background. */
+/** The server waits for its first setup: copies the template beside `dataDir` and starts PGlite on it, in the background. */
 export function preparePgliteSetup(dataDir: string, log: DriverLog): void {
-  preloadPgliteRuntime();
   if (stagings.has(dataDir)) return;
   const staging: Staging = { stopped: false, done: Promise.resolve(null) };
   staging.done = stage(dataDir, () => staging.stopped, log);
