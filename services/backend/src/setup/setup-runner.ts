@@ -69,7 +69,7 @@ export class SetupRunner {
   /** The instance waits for its first setup: get ahead on the slow part of it (the settings key). */
   prepareFirstSetup(): void {
     this.parts.settings.prepareKeyForNewInstallation();
-    // Without PostgreSQL settings the embedded database is the only choice: its copy is made meanwhile.
+    // Without PostgreSQL settings the embedded database is the only choice: it is made and started meanwhile.
     if (!this.parts.config.postgres) preparePgliteSetup(pgliteDataDir(this.parts.config), this.parts.log);
   }
 
