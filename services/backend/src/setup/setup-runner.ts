@@ -50,7 +50,13 @@ export class SetupRunner {
   async setUpFromRequest(type: DatabaseType, presentedToken: string | undefined): Promise<SetupResult> {
     this.assertCanSetUp();
     this.parts.token.verify(presentedToken);
-    assertDataFolder(this.parts.config.persistentDataDir);
+    try {
+      assertDataFolder(this.parts.config.persistentDataDir);
+    } catch (error) {
+      // Made in a folder that is not safe any more: not to be trusted either.
+      await discardPgliteSetup(pgliteDataDir(this.parts.config));
+      throw error;
+    }
     const run = await this.run(type, 'first-time', true);
     const database = type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL';
     if (run.adopted) {
