@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../../../../test/helpers/app.ts';
@@ -102,6 +102,24 @@ describe('a PGlite setup prepared while the server waits for the wizard', () => 
     expect(existsSync(join(stale, 'left-behind'))).toBe(false);
     expect((await t.setUp('pglite')).statusCode).toBe(200);
     expect(existsSync(join(t.dataDir, 'pglite', 'left-behind'))).toBe(false);
+  });
+
+  it('is dropped, not used, when the data folder is no longer safe at setup', async () => {
+    const folder = tempDir();
+    try {
+      const t = await startApp({}, { dataDir: folder.path });
+      apps.push(t);
+      await until(() => existsSync(join(staged(t), 'PG_VERSION')), 'the copy is complete');
+      // Others could have changed the copy meanwhile.
+      chmodSync(folder.path, 0o777);
+      const setup = await t.setUp('pglite');
+      expect(setup.statusCode).toBe(500);
+      expect(setup.json()).toMatchObject({ error: 'storage_error' });
+      expect(readdirSync(folder.path)).toEqual([]);
+    } finally {
+      chmodSync(folder.path, 0o700);
+      folder.remove();
+    }
   });
 
   it('is removed when the server closes before any setup', async () => {
