@@ -57,8 +57,9 @@ export async function createCore(config: Config, log: FastifyBaseLogger): Promis
   const settings = new SettingsStore(active, groups, new EncryptionKeys(config, log), log);
   // scrypt (ENCRYPTION_SECRET) in the thread pool while the app builds, listens and connects.
   settings.prepareKeyForThisInstallation();
-  // PGlite's WebAssembly compiles on background threads meanwhile too, when this start will open it.
-  preparePgliteBoot(config);
+  // PGlite's WebAssembly compiles on background threads meanwhile too, when this start will open it
+  // (and a PGlite setup is prepared, when it will be the only choice).
+  preparePgliteBoot(config, log);
   const plugins = new PluginRegistry(active, loaded, config.disabledPlugins, settings, log);
   const metrics = config.metrics.enabled ? new AppMetrics() : null;
   metrics?.watch({ status, active, settings, plugins });

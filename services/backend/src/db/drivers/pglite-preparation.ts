@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../../config.ts';
 import { readSelection } from '../selection.ts';
+import { assertDataFolder } from '../../storage.ts';
+import { pgliteDataDir } from './index.ts';
 import { copyTemplate, DEFAULT_TEMPLATE_SOURCE, ensurePgliteTemplate } from './pglite-template.ts';
 import { dropPgliteRuntime, preloadPgliteRuntime } from './pglite-runtime.ts';
 import type { DriverLog } from './types.ts';
@@ -31,11 +33,28 @@ export function stagedPath(dataDir: string): string {
   return `${dataDir}.staged`;
 }
 
-/** Before the server listens: starts compiling PGlite's WebAssembly when this start will open PGlite (or offer it, as the only choice). */
-export function preparePgliteBoot(config: Config): void {
+/**
+ * Before the server listens: starts compiling PGlite's WebAssembly when this start will open PGlite,
+ * and, when it will wait for the wizard with PGlite as the only choice (no selection, no DB_TYPE, no
+ * PostgreSQL settings) in a safe folder, starts preparing that setup already.
+ */
+export function preparePgliteBoot(config: Config, log: DriverLog): void {
   const selection = readSelection(config.persistentDataDir);
-  const choice = selection.status === 'ok' ? selection.selection.type : selection.status === 'missing' ? (config.dbType ?? (config.postgres ? null : 'pglite')) : null;
-  if (choice === 'pglite') preloadPgliteRuntime();
+  const waitsForWizard = selection.status === 'missing' && !config.dbType && !config.postgres;
+  const opensPglite = selection.status === 'ok' ? selection.selection.type === 'pglite' : selection.status === 'missing' && (config.dbType === 'pglite' || waitsForWizard);
+  if (!opensPglite) return;
+  preloadPgliteRuntime();
+  if (waitsForWizard && isSafe(config.persistentDataDir)) preparePgliteSetup(pgliteDataDir(config), log);
+}
+
+function isSafe(folder: string): boolean {
+  try {
+    assertDataFolder(folder);
+    return true;
+  } catch {
+    // Boot says why, and offers no setup.
+    return false;
+  }
 }
 
 /** The server waits for its first setup: copies the template beside `dataDir` and starts PGlite on it, in the background. */
