@@ -4,6 +4,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import { WritesInFlight } from './control/writes-in-flight.ts';
 import { ActiveDatabase } from './db/active-database.ts';
+import { pgliteDataDir } from './db/drivers/index.ts';
+import { discardPgliteSetup, preparePgliteBoot } from './db/drivers/pglite-preparation.ts';
 import * as coreSchema from './db/schema/index.ts';
 import { CORE_SETTINGS_GROUPS } from './global-settings/index.ts';
 import { EncryptionKeys } from './global-settings/keys.ts';
@@ -55,6 +57,9 @@ export async function createCore(config: Config, log: FastifyBaseLogger): Promis
   const settings = new SettingsStore(active, groups, new EncryptionKeys(config, log), log);
   // scrypt (ENCRYPTION_SECRET) in the thread pool while the app builds, listens and connects.
   settings.prepareKeyForThisInstallation();
+  // PGlite's WebAssembly compiles on background threads meanwhile too, when this start will open it
+  // (and a PGlite setup is prepared, when it will be the only choice).
+  preparePgliteBoot(config, log);
   const plugins = new PluginRegistry(active, loaded, config.disabledPlugins, settings, log);
   const metrics = config.metrics.enabled ? new AppMetrics() : null;
   metrics?.watch({ status, active, settings, plugins });
@@ -71,4 +76,5 @@ export async function closeCore(core: Core): Promise<void> {
   await core.runner.discardAhead();
   core.settings.detach();
   await core.active.close();
+  await discardPgliteSetup(pgliteDataDir(core.config));
 }

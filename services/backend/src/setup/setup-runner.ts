@@ -8,6 +8,8 @@ import { AppError } from '../errors.ts';
 import type { PhaseName, SetupResult } from '../schemas/database.ts';
 import { assertDataFolder } from '../storage.ts';
 import { compactHeapSoon } from '../heap-compaction.ts';
+import { pgliteDataDir } from '../db/drivers/index.ts';
+import { discardPgliteSetup, preparePgliteSetup } from '../db/drivers/pglite-preparation.ts';
 import { pauseForTests } from '../test-pause.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
 import type { SetupStatus } from './setup-status.ts';
@@ -51,7 +53,13 @@ export class SetupRunner {
   async setUpFromRequest(type: DatabaseType, presentedToken: string | undefined): Promise<SetupResult> {
     this.assertCanSetUp();
     this.parts.token.verify(presentedToken);
-    assertDataFolder(this.parts.config.persistentDataDir);
+    try {
+      assertDataFolder(this.parts.config.persistentDataDir);
+    } catch (error) {
+      // Made in a folder that is not safe any more: not to be trusted either.
+      await discardPgliteSetup(pgliteDataDir(this.parts.config));
+      throw error;
+    }
     const run = await this.run(type, 'first-time', true);
     const database = type === 'pglite' ? 'embedded PGlite' : 'PostgreSQL';
     if (run.adopted) {
@@ -70,6 +78,8 @@ export class SetupRunner {
   /** The instance waits for its first setup: get ahead on the slow part of it (the settings key). */
   prepareFirstSetup(): void {
     this.parts.settings.prepareKeyForNewInstallation();
+    // Without PostgreSQL settings the embedded database is the only choice: it is made and started meanwhile.
+    if (!this.parts.config.postgres) preparePgliteSetup(pgliteDataDir(this.parts.config), this.parts.log);
   }
 
   /**
@@ -116,6 +126,8 @@ export class SetupRunner {
     this.parts.status.begin(type);
     // A first setup derives the key while it connects and migrates (nothing to do if already derived).
     if (mode === 'first-time') settings.prepareKeyForNewInstallation();
+    // What was prepared for PGlite (or left by an earlier process) is not needed: removed in the background.
+    if (type !== 'pglite') void discardPgliteSetup(pgliteDataDir(config)).catch((error: unknown) => log.warn({ err: error }, 'Removing the embedded database prepared ahead failed'));
     const run = new SetupRun(type, mode, issueAdminToken, config, log, settings, plugins);
     const ahead = this.ahead;
     this.ahead = null;

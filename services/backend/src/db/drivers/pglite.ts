@@ -7,6 +7,8 @@ import { makePrivate } from '../../storage.ts';
 import { applyMigrations } from '../migrations.ts';
 import * as schema from '../schema/index.ts';
 import { acquireLockFile } from './lock-file.ts';
+import { claimPreparedCluster } from './pglite-preparation.ts';
+import { preloadPgliteRuntime, takePgliteRuntime } from './pglite-runtime.ts';
 import { createPgliteCluster, DEFAULT_TEMPLATE_SOURCE, EMPTY_TEMPLATE_SOURCE } from './pglite-template.ts';
 import type { PgliteSocket } from './pglite-socket.ts';
 import { withTimeout } from './timeout.ts';
@@ -20,6 +22,11 @@ const LOCK_FILE_NAME = 'groundwork.lock';
 // declares 128 MB as its minimum, and untouched pages cost nothing.
 export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
+/** Starts PGlite on the cluster in `dataDir`, with the runtime compiled ahead when there is one. */
+export async function startPglite(dataDir: string): Promise<PGlite> {
+  return PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS, ...(await takePgliteRuntime()) });
+}
+
 interface PgliteOptions {
   /** Also serve the database over the PostgreSQL wire protocol on 127.0.0.1 at this port (PGLITE_SOCKET_PORT). */
   socketPort: number | null;
@@ -28,30 +35,52 @@ interface PgliteOptions {
   newCluster: 'migrated' | 'empty';
 }
 
+async function discardMoved(client: PGlite, dataDir: string): Promise<void> {
+  await client.close().catch(() => {});
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
 /** Opens (creating on first use) the embedded database in `dataDir`, held exclusively by this process. */
 export async function openPglite(dataDir: string, { socketPort, log, newCluster }: PgliteOptions): Promise<DatabaseDriver> {
   const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
+  // A setup's database, made and started while the server waited for the wizard: moved into place.
+  const prepared = isNew && newCluster === 'migrated' ? await claimPreparedCluster(dataDir) : null;
+  // Otherwise PGlite's WebAssembly compiles in the background (if not preloaded already) while the folder is prepared.
+  if (!prepared) preloadPgliteRuntime();
+  let lock: ReturnType<typeof acquireLockFile>;
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new StorageError(`Cannot create the embedded database folder ${dataDir}: ${(error as Error).message}`, { cause: error });
+    }
+    // PGlite creates its files 0666 whatever the umask, and the template's copies are 0644: the 0700
+    // folder is what keeps other users out, files added while running included. Files are made 0600
+    // too: here, after the cluster is created, on close.
+    makePrivate(dataDir);
+    lock = acquireLockFile(join(dataDir, LOCK_FILE_NAME), `The embedded database in ${dataDir}`);
   } catch (error) {
-    throw new StorageError(`Cannot create the embedded database folder ${dataDir}: ${(error as Error).message}`, { cause: error });
+    // Another process's folder is left alone; the prepared one was moved there by this call.
+    if (prepared) await discardMoved(prepared, dataDir);
+    throw error;
   }
-  // PGlite creates its files 0666 whatever the umask, and the template's copies are 0644: the 0700
-  // folder is what keeps other users out, files added while running included. Files are made 0600
-  // too: here, after the cluster is created, on close.
-  makePrivate(dataDir);
-  const lock = acquireLockFile(join(dataDir, LOCK_FILE_NAME), `The embedded database in ${dataDir}`);
 
   let client: PGlite;
   try {
-    if (isNew) {
-      const madeWith = await createPgliteCluster(dataDir, log, newCluster === 'migrated' ? DEFAULT_TEMPLATE_SOURCE : EMPTY_TEMPLATE_SOURCE);
-      makePrivate(dataDir);
-      log.info({ dataDir, madeWith, newCluster }, 'Created the embedded database.');
+    if (prepared) {
+      client = prepared;
+      log.info({ dataDir, madeWith: 'template', prepared: true, newCluster }, 'Created the embedded database.');
+    } else {
+      if (isNew) {
+        const madeWith = await createPgliteCluster(dataDir, log, newCluster === 'migrated' ? DEFAULT_TEMPLATE_SOURCE : EMPTY_TEMPLATE_SOURCE);
+        makePrivate(dataDir);
+        log.info({ dataDir, madeWith, newCluster }, 'Created the embedded database.');
+      }
+      client = await startPglite(dataDir);
     }
-    client = await PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS });
     await client.query('select 1');
   } catch (error) {
+    if (prepared) await prepared.close().catch(() => {});
     lock.release();
     if (isNew) rmSync(dataDir, { recursive: true, force: true });
     if (error instanceof StorageError) throw error;
