@@ -97,6 +97,19 @@ export const COMPILED_SERVER = join(BACKEND, 'dist/src/server.js');
 export const STATUS_SERVER = join(REPO_ROOT, 'bench/support/status-server.js');
 // Plain JavaScript only: Node ≥ 22.18 would otherwise strip the types of a .ts file it is handed.
 export const PLAIN_NODE = process.allowedNodeEnvironmentFlags.has('--experimental-strip-types') ? ['--no-experimental-strip-types'] : [];
+/**
+ * How a server process is started: plain node with the options `npm start` gives it (the backend's
+ * start script, e.g. --v8-pool-size). The bare Fastify baselines get the same, so a comparison
+ * measures our code, not node's settings.
+ */
+export const SERVER_NODE = [...PLAIN_NODE, ...startScriptOptions()];
+
+function startScriptOptions(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(BACKEND, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = scripts.start.split(' ');
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/src/server.js') throw new Error(`The backend's start script is not "node [options] dist/src/server.js": ${scripts.start}`);
+  return words.slice(1, -1);
+}
 
 /**
  * Builds the backend as `npm start` does (`npm run build -w services/backend`: esbuild and an

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { spawnServer, type ServerProcess } from '../../test/helpers/server-process.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, COMPILED_SERVER, freshDatabase, loggedPhases, mb, memoryMb, ms, pairCount, PLAIN_NODE, sleep, spread, stats, type BenchCase, type BenchResult } from '../lib.ts';
+import { alternate, COMPILED_SERVER, freshDatabase, loggedPhases, mb, memoryMb, ms, pairCount, SERVER_NODE, sleep, spread, stats, type BenchCase, type BenchResult } from '../lib.ts';
 
 const SECRET = { ENCRYPTION_SECRET: 'benchmark-encryption-secret-0123456789' };
 const BARE_SERVER = join(import.meta.dirname, '../support/bare-server.js');
 
 /** The compiled server as `npm start` runs it: plain node, no TypeScript loader. */
-const startCompiled = (env: Record<string, string>) => spawnServer({ NODE_OPTIONS: '', ...env }, [...PLAIN_NODE, COMPILED_SERVER]);
-const startBare = () => spawnServer({ NODE_OPTIONS: '' }, [...PLAIN_NODE, BARE_SERVER]);
+const startCompiled = (env: Record<string, string>) => spawnServer({ NODE_OPTIONS: '', ...env }, [...SERVER_NODE, COMPILED_SERVER]);
+const startBare = () => spawnServer({ NODE_OPTIONS: '' }, [...SERVER_NODE, BARE_SERVER]);
 
 /** Spawn to `ready` (a server) or spawn to listening (the bare process), in ms; `listened` gets spawn to listening. */
 async function timeToReady(start: () => Promise<ServerProcess>, ready: RegExp | null, listened?: number[]): Promise<number> {
@@ -93,7 +93,7 @@ export const bootBench: BenchCase = {
           ratio: boot.ours.median / boot.baseline.median,
           goal: `ready ≤ ${bootGoal / 1000} s after the baseline listens`,
           met: after <= bootGoal,
-          note: `both run with plain node (no tsx), as \`npm start\` does; the server listens first (${spread(stats(listened))} after its spawn), then runs the boot's setup phases. Those phases, from one more boot with LOG_LEVEL=debug (not among the timed ones): ${phases}`,
+          note: `both run with plain node (no tsx) and \`npm start\`'s node options (${SERVER_NODE.join(' ') || 'none'}); the server listens first (${spread(stats(listened))} after its spawn), then runs the boot's setup phases. Those phases, from one more boot with LOG_LEVEL=debug (not among the timed ones): ${phases}`,
         });
 
         const rssCap = type === 'postgresql' ? 120 : 250;

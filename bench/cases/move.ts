@@ -14,6 +14,7 @@ import {
   ms,
   pairCount,
   PLAIN_NODE,
+  SERVER_NODE,
   sleep,
   spread,
   stats,
@@ -102,7 +103,7 @@ function prepareInstance(quick: boolean): Promise<PreparedInstance> {
   prepared ??= (async () => {
     const rows = quick ? 10_000 : 1_000_000;
     const folder = tempDir('groundwork-bench-');
-    const server = await spawnServer({ NODE_OPTIONS: '', PERSISTENT_DATA_DIR: folder.path, DB_TYPE: 'pglite', ...SECRET }, [...PLAIN_NODE, COMPILED_SERVER]);
+    const server = await spawnServer({ NODE_OPTIONS: '', PERSISTENT_DATA_DIR: folder.path, DB_TYPE: 'pglite', ...SECRET }, [...SERVER_NODE, COMPILED_SERVER]);
     await server.waitForStatus((status) => status.state === 'ready');
     await sleep(2_000);
     const idleServerMb = memoryMb(server.child.pid!).rss;

@@ -8,7 +8,7 @@ import { loadConfig } from '../../services/backend/src/config.ts';
 import { MIGRATIONS_DIR } from '../../services/backend/src/paths.ts';
 import { spawnServer } from '../../test/helpers/server-process.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, COMPILED_SERVER, freshDatabase, loggedPhases, ms, pairCount, PLAIN_NODE, sleep, spread, stats, timeMs, type BenchCase } from '../lib.ts';
+import { alternate, COMPILED_SERVER, freshDatabase, loggedPhases, ms, pairCount, SERVER_NODE, sleep, spread, stats, timeMs, type BenchCase } from '../lib.ts';
 
 const TOKEN = 'benchmark-setup-token-0123456789';
 const PHASE_METRIC = /^groundwork_setup_phase_duration_seconds_sum\{phase="(\w+)",mode="first-time"\} ([\d.e+-]+)$/;
@@ -57,7 +57,7 @@ async function timeSetup(type: 'pglite' | 'postgresql', env: Record<string, stri
   const folder = tempDir('groundwork-bench-');
   const server = await spawnServer(
     { NODE_OPTIONS: '', ...env, PERSISTENT_DATA_DIR: folder.path, SETUP_TOKEN: TOKEN, LOG_LEVEL: 'debug', ENCRYPTION_SECRET: 'benchmark-encryption-secret-0123456789' },
-    [...PLAIN_NODE, COMPILED_SERVER],
+    [...SERVER_NODE, COMPILED_SERVER],
   );
   try {
     await sleep(WIZARD_DELAY_MS);

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { freePort, TcpProxy } from '../../test/helpers/tcp-proxy.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, freshDatabase, pairCount, PLAIN_NODE, spread, stats, STATUS_SERVER, type BenchCase } from '../lib.ts';
+import { alternate, freshDatabase, pairCount, SERVER_NODE, spread, stats, STATUS_SERVER, type BenchCase } from '../lib.ts';
 
 const TOKEN = 'benchmark-setup-token-0123456789';
 const CONNECTIONS = 50;
@@ -27,7 +27,7 @@ async function startServer(postgresUrl: string) {
   const proxy = new TcpProxy(await freePort(), Number(database.env.POSTGRES_PORT), LATENCY_MS);
   await proxy.start();
   const folder = tempDir('groundwork-bench-');
-  const server = spawn(process.execPath, [...PLAIN_NODE, STATUS_SERVER], {
+  const server = spawn(process.execPath, [...SERVER_NODE, STATUS_SERVER], {
     env: {
       ...process.env,
       NODE_OPTIONS: '',

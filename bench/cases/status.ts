@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { tempDir } from '../../test/helpers/temp.ts';
-import { alternate, pairCount, PLAIN_NODE, spread, stats, STATUS_SERVER, type BenchCase } from '../lib.ts';
+import { alternate, pairCount, SERVER_NODE, spread, stats, STATUS_SERVER, type BenchCase } from '../lib.ts';
 
 /** #1: GET /api/db/status against a bare JSON route in the same server, 50 connections. */
 export const statusBench: BenchCase = {
@@ -10,7 +10,7 @@ export const statusBench: BenchCase = {
   title: 'GET /api/db/status throughput',
   async run({ quick }) {
     const folder = tempDir('groundwork-bench-');
-    const server = spawn(process.execPath, [...PLAIN_NODE, STATUS_SERVER], {
+    const server = spawn(process.execPath, [...SERVER_NODE, STATUS_SERVER], {
       env: { ...process.env, NODE_OPTIONS: '', PERSISTENT_DATA_DIR: folder.path, LOG_LEVEL: 'warn', SETUP_TOKEN: 'benchmark-setup-token-0123456789' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -43,7 +43,7 @@ export const statusBench: BenchCase = {
           ratio,
           goal: '≥ 0.9× req/s (ratio ≤ 1.11), p99 ≤ 5 ms',
           met: ratio <= 1 / 0.9 && p99('status').median <= 5 && errors === 0,
-          note: `the compiled build with plain node, as \`npm start\` runs it; ${seconds} s per route in turn (bare, status, bare, …), LOG_LEVEL=warn for both; p99 is each run's 99th percentile latency, median [min–max] of the runs. autocannon shares the machine's cores with the server`,
+          note: `the compiled build with plain node, as \`npm start\` runs it (${SERVER_NODE.join(' ')}); ${seconds} s per route in turn (bare, status, bare, …), LOG_LEVEL=warn for both; p99 is each run's 99th percentile latency, median [min–max] of the runs. autocannon shares the machine's cores with the server`,
         },
       ];
     } finally {

@@ -40,7 +40,11 @@ describe('Dockerfile', () => {
 
   it('runs the compiled server with plain node on the current Node LTS, no TypeScript in the runtime stage', () => {
     for (const stage of stages) expect(stage[0]!.args).toMatch(/^node:24-bookworm-slim\b/);
-    expect(args('CMD')).toEqual(['["node", "services/backend/dist/src/server.js"]']);
+    // The same node options as `npm start`.
+    const start = (JSON.parse(readFileSync(join(REPO_ROOT, 'services/backend/package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(start).toMatch(/^node( --[\w-]+(=\S+)?)* dist\/src\/server\.js$/);
+    const options = start.split(' ').slice(1, -1);
+    expect(args('CMD')).toEqual([JSON.stringify(['node', ...options, 'services/backend/dist/src/server.js']).replaceAll('","', '", "')]);
     expect(args('COPY')).toContain('--from=build /app/services/backend/dist ./services/backend/dist');
     const runtimeText = runtime.map((i) => `${i.keyword} ${i.args}`).join('\n');
     expect(runtimeText).not.toMatch(/tsx|services\/backend\/(src|plugins)\b/);
