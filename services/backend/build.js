@@ -21,6 +21,9 @@ const EXTERNAL = ['@electric-sql/*', 'drizzle-kit', 'drizzle-kit/*', '@fastify/s
 const entries = [
   'src/server.ts',
   'src/plugins/index.ts',
+  // The app and its configuration on their own: bench/support/status-server.js serves the compiled app plus one bare route.
+  'src/app.ts',
+  'src/config.ts',
   ...readdirSync(join(BACKEND, 'src/cli')).filter((name) => name.endsWith('.ts')).map((name) => `src/cli/${name}`),
   // The bundled plugins, as the loader finds them: plugins/<id>/index.ts or plugins/<id>.ts.
   ...readdirSync(join(BACKEND, 'plugins'), { withFileTypes: true }).flatMap((entry) => {
