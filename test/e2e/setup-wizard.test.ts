@@ -280,6 +280,8 @@ describe('the /setup wizard in Chromium', () => {
     await shot(page, 'keyboard-1-focus-on-set-up');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'First settings' }).waitFor({ timeout: 120_000 });
+    // The step shows "Loading…" (nothing to focus) until the settings arrive.
+    await page.getByRole('button', { name: 'Skip for now' }).waitFor();
     await tabTo(/^Skip for now$/);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Done' }).waitFor();

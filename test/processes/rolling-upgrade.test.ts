@@ -136,6 +136,8 @@ describe('a rolling upgrade: replicas of release N and N+1 on one PostgreSQL', (
     server = await start(env);
     const status = await server.waitForStatus(settled, 60_000);
     expect(status).toMatchObject({ state: 'error', error: expect.stringMatching(/migration history differs from this release's/) });
+    // Status can answer before the log line has come through the pipe.
+    await server.waitForLog(/unknown \(generated/, 10_000);
     const logs = server.logs.join('\n');
     expect(logs).toContain(`unknown (generated ${new Date(foreign).toISOString()}, hash f0e1d2c3b4a5)`);
     expect(logs).toContain(`where this release has ${MIGRATION_TAGS[3]}`);
