@@ -1,14 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config, DatabaseType } from '../config.ts';
 import type { ActiveDatabase } from '../db/active-database.ts';
-import { openDriver, type DatabaseDriver } from '../db/drivers/index.ts';
+import { openDriver, pgliteDataDir, type DatabaseDriver } from '../db/drivers/index.ts';
 import type { SettingsStore } from '../global-settings/store.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { AppError } from '../errors.ts';
 import type { PhaseName, SetupResult } from '../schemas/database.ts';
 import { assertDataFolder } from '../storage.ts';
 import { compactHeapSoon } from '../heap-compaction.ts';
-import { pgliteDataDir } from '../db/drivers/index.ts';
 import { discardPgliteSetup, preparePgliteSetup } from '../db/drivers/pglite-preparation.ts';
 import { pauseForTests } from '../test-pause.ts';
 import { SETUP_PHASES, SetupRun } from './phases.ts';
